@@ -1,0 +1,66 @@
+"""Argument checks shared by every public function: fail early, name the parameter."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+
+def check_int(
+    name: str, value: Any, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
+    """Return ``value`` as an int or raise, naming ``name`` and the allowed range.
+
+    Bools are rejected: ``True`` is an int in Python but never a sensible count or seed.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} ({value!r})")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value}")
+    return value
+
+
+def check_float(
+    name: str,
+    value: Any,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+) -> float:
+    """Return ``value`` as a float in the given interval or raise, naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} ({value!r})")
+    value = float(value)
+    interval = (
+        f"{'[' if low_inclusive else '('}{'-inf' if low is None else low}, "
+        f"{'inf' if high is None else high}{']' if high_inclusive else ')'}"
+    )
+    if value != value:  # NaN fails every comparison below, so name it explicitly
+        raise ValueError(f"{name} must be in {interval}, got nan")
+    too_low = low is not None and (value < low if low_inclusive else value <= low)
+    too_high = high is not None and (value > high if high_inclusive else value >= high)
+    if too_low or too_high:
+        raise ValueError(f"{name} must be in {interval}, got {value}")
+    return value
+
+
+def check_probability(name: str, value: Any) -> float:
+    """Return ``value`` if it lies in [0, 1], else raise naming ``name``."""
+    return check_float(name, value, low=0.0, high=1.0)
+
+
+def check_seed(name: str, value: Any) -> int:
+    """Return a valid seed (an int in [0, 2**32 - 1]) or raise naming ``name``."""
+    return check_int(name, value, minimum=0, maximum=2**32 - 1)
+
+
+def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
+    """Return ``value`` if it is one of ``choices``, else raise naming ``name``."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value
