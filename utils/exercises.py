@@ -1,0 +1,361 @@
+"""Exercise checkers: run a learner's function on fixed inputs and print a friendly verdict.
+
+The framework is small and shared by every lesson:
+
+- :class:`Exercise` holds a reference solution, a few fixed input cases, a catalogue of
+  typical :class:`Mistake` s (each a deliberately wrong implementation plus a hint), a
+  general hint and the solution text.
+- :meth:`Exercise.check` calls the learner's function on every case and returns a
+  :class:`Verdict`: ``"correct"``, ``"wrong"`` (naming the likely bug when the wrong answers
+  match one of the catalogued mistakes on every case), ``"not attempted"`` (the stub still
+  returns ``None``/``...`` or raises ``NotImplementedError``) or ``"error"`` (it raised).
+- Each lesson exposes one ``check_<name>(fn)`` function per exercise, e.g.
+  :func:`check_q_update`.
+
+To add an exercise: write the reference, two or three mistakes, a handful of cases that tell
+them apart, build an ``Exercise`` and a ``check_...`` function, and test it with a correct,
+a wrong and a not-attempted answer (tests/test_exercises.py shows how).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "Q_UPDATE",
+    "Exercise",
+    "Mistake",
+    "Verdict",
+    "check_q_update",
+]
+
+CORRECT = "correct"
+WRONG = "wrong"
+NOT_ATTEMPTED = "not attempted"
+ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of checking one answer.
+
+    Attributes:
+        status: ``"correct"``, ``"wrong"``, ``"not attempted"`` or ``"error"``.
+        message: The friendly text printed for the learner.
+        mistake: Name of the catalogued mistake the answer matches, if any.
+    """
+
+    status: str
+    message: str = field(repr=False)
+    mistake: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        """True only for a correct answer."""
+        return self.status == CORRECT
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A typical wrong answer: an implementation of the bug and the hint that fixes it.
+
+    Attributes:
+        name: Short name, e.g. ``"forgot the terminal mask"``.
+        hint: What to look at, without giving the solution away.
+        implementation: The buggy function (same signature as the exercise).
+    """
+
+    name: str
+    hint: str
+    implementation: Callable[..., Any]
+
+
+def _default_compare(got: Any, expected: Any) -> bool:
+    try:
+        return bool(np.allclose(np.asarray(got, dtype=float), expected, rtol=1e-6, atol=1e-8))
+    except (TypeError, ValueError):
+        return False
+
+
+def _is_stub_answer(value: Any) -> bool:
+    return value is None or value is Ellipsis
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise: reference answer, test cases, typical mistakes, hint and solution.
+
+    Attributes:
+        name: The function the learner writes, as named in the notebook.
+        reference: The correct implementation.
+        cases: Positional-argument tuples the answer is called with (copied for each call,
+            so an answer that changes its inputs cannot spoil the next case).
+        mistakes: Catalogued wrong answers, tried in order to name the likely bug.
+        hint: A general hint, shown for a wrong answer that matches no catalogued mistake.
+        solution: The solution as source text (the notebook also folds it in ``<details>``).
+        compare: ``compare(got, expected) -> bool``; default: ``numpy.allclose``.
+    """
+
+    name: str
+    reference: Callable[..., Any]
+    cases: Sequence[tuple]
+    mistakes: Sequence[Mistake] = ()
+    hint: str = ""
+    solution: str = ""
+    compare: Callable[[Any, Any], bool] = field(default=_default_compare)
+
+    def check(self, fn: Callable[..., Any], *, verbose: bool = True) -> Verdict:
+        """Run ``fn`` on every case and return (and, if ``verbose``, print) the verdict.
+
+        Args:
+            fn: The learner's function.
+            verbose: Print the verdict's message.
+
+        Returns:
+            A :class:`Verdict`.
+
+        Raises:
+            TypeError: If ``fn`` is not callable.
+        """
+        if not callable(fn):
+            raise TypeError(f"fn must be a function (callable), got {type(fn).__name__}")
+        verdict = self._judge(fn)
+        if verbose:
+            print(verdict.message)
+        return verdict
+
+    def _judge(self, fn: Callable[..., Any]) -> Verdict:
+        answers = []
+        for args in self.cases:
+            try:
+                got = fn(*copy.deepcopy(args))
+            except NotImplementedError:
+                return self._not_attempted()
+            except Exception as error:  # the learner's code may raise anything
+                return Verdict(
+                    ERROR,
+                    f"Error: `{self.name}` raised {type(error).__name__}: {error}\n"
+                    f"  on input {self._show(args)}.\n  Hint: {self.hint}",
+                )
+            if _is_stub_answer(got):
+                return self._not_attempted()
+            answers.append(got)
+
+        expected = [self.reference(*copy.deepcopy(args)) for args in self.cases]
+        wrong = [
+            i
+            for i, (g, e) in enumerate(zip(answers, expected, strict=True))
+            if not self.compare(g, e)
+        ]
+        if not wrong:
+            return Verdict(
+                CORRECT, f"Correct! `{self.name}` agrees on all {len(self.cases)} test cases."
+            )
+
+        for mistake in self.mistakes:
+            buggy = [mistake.implementation(*copy.deepcopy(args)) for args in self.cases]
+            if all(self.compare(g, b) for g, b in zip(answers, buggy, strict=True)):
+                return Verdict(
+                    WRONG,
+                    f"Not quite: it looks like you {mistake.name}.\n  Hint: {mistake.hint}",
+                    mistake=mistake.name,
+                )
+        i = wrong[0]
+        return Verdict(
+            WRONG,
+            f"Not quite: {len(wrong)} of {len(self.cases)} test cases differ.\n"
+            f"  For input {self._show(self.cases[i])}\n"
+            f"  expected {self._show_value(expected[i])}, got {self._show_value(answers[i])}.\n"
+            f"  Hint: {self.hint}",
+        )
+
+    def _not_attempted(self) -> Verdict:
+        return Verdict(
+            NOT_ATTEMPTED,
+            f"Not attempted yet: `{self.name}` still returns the stub's value. "
+            "Replace the `...` with your code and run this cell again.",
+        )
+
+    @staticmethod
+    def _show_value(value: Any) -> str:
+        if isinstance(value, float | np.floating):
+            return f"{float(value):.6g}"
+        if isinstance(value, np.ndarray):
+            return np.array2string(value, precision=4)
+        return repr(value)
+
+    def _show(self, args: tuple) -> str:
+        return "(" + ", ".join(self._show_value(a) for a in args) + ")"
+
+    def show_hint(self) -> None:
+        """Print the general hint."""
+        print(f"Hint: {self.hint}")
+
+    def show_solution(self) -> None:
+        """Print the solution."""
+        print(self.solution)
+
+
+# --------------------------------------------------------------------------------------
+# Lesson 1: the Q-learning update for one table entry
+# --------------------------------------------------------------------------------------
+# Signature the learner fills in:
+#   new_q_value(q_sa, reward, next_q, terminated, truncated, alpha, gamma) -> float
+# next_q is the row Q(s', .) as an array of shape (n_actions,).
+
+
+def _q_reference(q_sa, reward, next_q, terminated, truncated, alpha, gamma):
+    target = reward + gamma * (1.0 - float(terminated)) * float(np.max(next_q))
+    return q_sa + alpha * (target - q_sa)
+
+
+def _no_mask(q_sa, reward, next_q, terminated, truncated, alpha, gamma):
+    return q_sa + alpha * (reward + gamma * float(np.max(next_q)) - q_sa)
+
+
+def _mask_on_truncated(q_sa, reward, next_q, terminated, truncated, alpha, gamma):
+    done = terminated or truncated
+    return q_sa + alpha * (reward + gamma * (1.0 - float(done)) * float(np.max(next_q)) - q_sa)
+
+
+def _wrong_sign(q_sa, reward, next_q, terminated, truncated, alpha, gamma):
+    target = reward + gamma * (1.0 - float(terminated)) * float(np.max(next_q))
+    return q_sa + alpha * (q_sa - target)
+
+
+def _no_alpha(q_sa, reward, next_q, terminated, truncated, alpha, gamma):
+    return reward + gamma * (1.0 - float(terminated)) * float(np.max(next_q))
+
+
+def _alpha_swapped(q_sa, reward, next_q, terminated, truncated, alpha, gamma):
+    target = reward + gamma * (1.0 - float(terminated)) * float(np.max(next_q))
+    return alpha * q_sa + (1.0 - alpha) * target
+
+
+def _alpha_on_target(q_sa, reward, next_q, terminated, truncated, alpha, gamma):
+    target = reward + gamma * (1.0 - float(terminated)) * float(np.max(next_q))
+    return q_sa + alpha * target
+
+
+def _no_gamma(q_sa, reward, next_q, terminated, truncated, alpha, gamma):
+    target = reward + (1.0 - float(terminated)) * float(np.max(next_q))
+    return q_sa + alpha * (target - q_sa)
+
+
+def _mean_not_max(q_sa, reward, next_q, terminated, truncated, alpha, gamma):
+    target = reward + gamma * (1.0 - float(terminated)) * float(np.mean(next_q))
+    return q_sa + alpha * (target - q_sa)
+
+
+def _inverted_mask(q_sa, reward, next_q, terminated, truncated, alpha, gamma):
+    target = reward + gamma * float(terminated) * float(np.max(next_q))
+    return q_sa + alpha * (target - q_sa)
+
+
+_Q_SOLUTION = """\
+def new_q_value(q_sa, reward, next_q, terminated, truncated, alpha, gamma):
+    # Only `terminated` stops bootstrapping; a time limit (`truncated`) says nothing
+    # about the value of s'.
+    target = reward + gamma * (1 - terminated) * max(next_q)
+    return q_sa + alpha * (target - q_sa)"""
+
+# Cases that tell the catalogued mistakes apart: terminal and non-terminal, truncated and
+# not, alpha and gamma away from 0 and 1, next_q whose max, mean and first entry differ.
+_Q_CASES = (
+    (0.5, 1.0, np.array([0.2, 0.8, -0.4]), False, False, 0.1, 0.9),
+    (0.3, 1.0, np.array([0.6, 0.9, 0.1]), True, False, 0.5, 0.99),
+    (-0.2, -1.0, np.array([1.5, -2.0, 0.5]), False, True, 0.25, 0.95),
+    (2.0, 0.0, np.array([-1.0, 3.0, 0.0]), False, False, 0.3, 0.5),
+    (0.0, 20.0, np.array([4.0, 2.0, 1.0]), True, True, 0.9, 0.8),
+)
+
+Q_UPDATE = Exercise(
+    name="new_q_value",
+    reference=_q_reference,
+    cases=_Q_CASES,
+    mistakes=(
+        Mistake(
+            "forgot the terminal mask",
+            "when `terminated` is True, s' is terminal: the target is just the reward r, "
+            "so multiply the bootstrap term by (1 - terminated).",
+            _no_mask,
+        ),
+        Mistake(
+            "masked on `truncated` too",
+            "a time limit (`truncated`) ends the episode but s' still has a future: "
+            "mask on `terminated` only.",
+            _mask_on_truncated,
+        ),
+        Mistake(
+            "flipped the mask",
+            "the bootstrap term must vanish when terminated is True: (1 - terminated), "
+            "not terminated.",
+            _inverted_mask,
+        ),
+        Mistake(
+            "got the sign of the TD error backwards",
+            "the TD error is target - Q(s, a): the new value moves towards the target.",
+            _wrong_sign,
+        ),
+        Mistake(
+            "left out alpha (replaced Q(s, a) by the target)",
+            "take only a step of size alpha towards the target: Q + alpha * (target - Q).",
+            _no_alpha,
+        ),
+        Mistake(
+            "swapped alpha and 1 - alpha",
+            "as a weighted average the update is (1 - alpha) * Q(s, a) + alpha * target: "
+            "alpha is the weight of the *new* information.",
+            _alpha_swapped,
+        ),
+        Mistake(
+            "added alpha * target without subtracting Q(s, a)",
+            "the step is alpha times the TD error (target - Q(s, a)), not alpha times the target.",
+            _alpha_on_target,
+        ),
+        Mistake(
+            "forgot gamma",
+            "the value of the next state is discounted: gamma * max_a' Q(s', a').",
+            _no_gamma,
+        ),
+        Mistake(
+            "averaged next_q instead of taking its maximum",
+            "Q-learning bootstraps from the best next action: max(next_q).",
+            _mean_not_max,
+        ),
+    ),
+    hint="target = r + gamma * (1 - terminated) * max_a' Q(s', a'); "
+    "new value = Q(s, a) + alpha * (target - Q(s, a)).",
+    solution=_Q_SOLUTION,
+)
+
+
+def check_q_update(fn: Callable[..., Any]) -> Verdict:
+    """Check the Lesson 1 exercise: one Q-learning update of one table entry.
+
+    ``fn(q_sa, reward, next_q, terminated, truncated, alpha, gamma)`` must return the new
+    value of ``Q(s, a)``, where ``next_q`` is the row ``Q(s', .)``, shape ``(n_actions,)``.
+    Prints a friendly verdict and returns it.
+
+    Args:
+        fn: The learner's function.
+
+    Returns:
+        A :class:`Verdict` (``.status`` is ``"correct"``, ``"wrong"``, ``"not attempted"``
+        or ``"error"``).
+
+    Raises:
+        TypeError: If ``fn`` is not callable.
+    """
+    return Q_UPDATE.check(fn)
