@@ -1,0 +1,209 @@
+"""Interactive knobs for the lessons' "Try it" sections (ipywidgets).
+
+Each builder returns an object whose ``.widget`` the notebook displays, and whose
+``.figure(...)`` draws the same picture without widgets (for a static copy that shows on
+GitHub, and for tests). Moving a slider retrains and redraws once the slider is released
+(``continuous_update=False``).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+from IPython.display import display
+from matplotlib.figure import Figure
+
+from utils._checks import check_float, check_int, check_probability, check_seed
+from utils.envs import make_env
+from utils.plotting import new_figure, plot_learning_curves, plot_q_table
+from utils.tabular import greedy_policy, q_learning, success_probability, value_iteration
+
+__all__ = ["QLearningExplorer", "q_learning_explorer"]
+
+
+class QLearningExplorer:
+    """Retrain a FrozenLake Q-table whenever alpha, gamma, epsilon or the episode count moves.
+
+    The picture: the learned table as a heatmap with greedy arrows, and the training
+    success curve; the title gives the exact success probability of the greedy policy within
+    the time limit (dynamic programming, no sampling noise) and ``||Q - Q*||_inf`` against
+    value iteration at the same gamma.
+
+    Attributes:
+        widget: The ``ipywidgets.VBox`` to display (sliders above the picture).
+        sliders: ``{"alpha", "gamma", "epsilon", "episodes"}`` -> slider widget.
+        last_seconds: Wall time of the last retrain-and-redraw, in seconds.
+    """
+
+    def __init__(
+        self,
+        *,
+        map_name: str = "4x4",
+        is_slippery: bool = True,
+        seed: int = 0,
+        alpha: float = 0.1,
+        gamma: float = 0.99,
+        epsilon: float = 0.1,
+        episodes: int = 1500,
+        max_episodes: int = 3000,
+        window: int = 100,
+    ) -> None:
+        self.seed = check_seed("seed", seed)
+        self.max_episodes = check_int("max_episodes", max_episodes, minimum=100)
+        self.window = check_int("window", window, minimum=1)
+        check_float("alpha", alpha, low=0.0, high=1.0, low_inclusive=False)
+        check_probability("gamma", gamma)
+        check_probability("epsilon", epsilon)
+        check_int("episodes", episodes, minimum=100, maximum=self.max_episodes)
+        self.env = make_env("FrozenLake-v1", map_name=map_name, is_slippery=is_slippery)
+        self._q_star: dict[float, np.ndarray] = {}
+        self.last_seconds = float("nan")
+
+        style = {"description_width": "70px"}
+        layout = widgets.Layout(width="300px")
+
+        def slider(cls: type, description: str, **kwargs: Any) -> widgets.Widget:
+            return cls(
+                description=description,
+                continuous_update=False,
+                style=style,
+                layout=layout,
+                **kwargs,
+            )
+
+        self.sliders = {
+            "alpha": slider(
+                widgets.FloatSlider, "alpha α", value=alpha, min=0.01, max=1.0, step=0.01
+            ),
+            "gamma": slider(
+                widgets.FloatSlider,
+                "gamma γ",
+                value=gamma,
+                min=0.5,
+                max=1.0,
+                step=0.005,
+                readout_format=".3f",
+            ),
+            "epsilon": slider(
+                widgets.FloatSlider, "epsilon ε", value=epsilon, min=0.0, max=1.0, step=0.01
+            ),
+            "episodes": slider(
+                widgets.IntSlider,
+                "episodes",
+                value=episodes,
+                min=100,
+                max=self.max_episodes,
+                step=100,
+            ),
+        }
+        self._output = widgets.interactive_output(self._redraw, self.sliders)
+        controls = widgets.HBox(
+            [
+                widgets.VBox([self.sliders["alpha"], self.sliders["gamma"]]),
+                widgets.VBox([self.sliders["epsilon"], self.sliders["episodes"]]),
+            ]
+        )
+        self.widget = widgets.VBox([controls, self._output])
+
+    def q_star(self, gamma: float) -> np.ndarray:
+        """Return ``Q*`` for ``gamma`` by value iteration (cached per gamma)."""
+        gamma = check_probability("gamma", gamma)
+        if gamma not in self._q_star:
+            self._q_star[gamma] = value_iteration(self.env, gamma=gamma)
+        return self._q_star[gamma]
+
+    def figure(self, alpha: float, gamma: float, epsilon: float, episodes: int) -> Figure:
+        """Train with these settings (seed fixed) and return the picture the widget shows.
+
+        Args:
+            alpha: Step size in (0, 1].
+            gamma: Discount factor in [0, 1].
+            epsilon: Constant exploration rate in [0, 1].
+            episodes: Training episodes (>= 1).
+
+        Returns:
+            The Figure: heatmap with arrows (left), training success curve (right).
+        """
+        result = q_learning(
+            self.env,
+            episodes=episodes,
+            alpha=alpha,
+            gamma=gamma,
+            epsilon=epsilon,
+            seed=self.seed,
+        )
+        policy = greedy_policy(result.q_table)
+        success = success_probability(self.env, policy)
+        q_star = self.q_star(gamma)
+        optimal = success_probability(self.env, greedy_policy(q_star))
+        distance = float(np.abs(result.q_table - q_star).max())
+
+        fig, (left, right) = new_figure(2, figsize=(10.5, 4.0))
+        plot_q_table(
+            result.q_table,
+            self.env.unwrapped.desc,
+            ax=left,
+            title="learned Q-table: max value and greedy action",
+            vmin=0.0,
+            vmax=max(float(q_star.max()), 1e-9),
+        )
+        plot_learning_curves(
+            {"training episodes": result.episode_returns},
+            window=min(self.window, episodes),
+            band="none",
+            ax=right,
+            ylabel="success",
+            reference={f"best policy, exact: {optimal:.3f}": optimal},
+        )
+        right.set_ylim(-0.02, 1.02)
+        fig.suptitle(
+            f"α={alpha:.2f} γ={gamma:.3f} ε={epsilon:.2f}, {episodes} episodes: greedy policy "
+            f"succeeds with p={success:.3f} (exact); ‖Q−Q*‖∞={distance:.3f}",
+            fontsize=10,
+        )
+        return fig
+
+    def _redraw(self, alpha: float, gamma: float, epsilon: float, episodes: int) -> None:
+        start = time.perf_counter()
+        display(self.figure(alpha, gamma, epsilon, episodes))
+        self.last_seconds = time.perf_counter() - start
+
+    def move(self, **values: float) -> float:
+        """Set sliders as a learner would (``move(alpha=0.5)``) and return the redraw time.
+
+        Setting a value fires the same callback as dragging the slider: retrain + redraw.
+
+        Returns:
+            Seconds from the change to the redrawn picture.
+
+        Raises:
+            ValueError: If a name is not one of the sliders.
+        """
+        start = time.perf_counter()
+        for name, value in values.items():
+            if name not in self.sliders:
+                raise ValueError(f"slider name must be one of {tuple(self.sliders)}, got {name!r}")
+            self.sliders[name].value = value
+        return time.perf_counter() - start
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def q_learning_explorer(**kwargs: Any) -> QLearningExplorer:
+    """Build the Lesson 1 widget: sliders for alpha, gamma, epsilon and episodes.
+
+    It trains once at build time so it shows a picture straight away.
+
+    Args:
+        **kwargs: See :class:`QLearningExplorer` (``map_name``, ``is_slippery``, ``seed``,
+            starting values ``alpha``, ``gamma``, ``epsilon``, ``episodes``, ``max_episodes``,
+            ``window``).
+
+    Returns:
+        The :class:`QLearningExplorer`; display it (or its ``.widget``).
+    """
+    return QLearningExplorer(**kwargs)
