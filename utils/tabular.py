@@ -326,6 +326,8 @@ class QLearningResult:
             ``(n_records,)`` (0 is the initial table); empty without ``q_star``.
         distances: ``max_{s,a} |Q[s, a] - Q*[s, a]|`` at those counts, shape ``(n_records,)``.
         seconds: Wall time of the training loop.
+        visit_counts: How many updates each entry ``(s, a)`` received, shape
+            ``(n_states, n_actions)``, int64 (Lesson 2 reads how much of a table gets filled).
     """
 
     q_table: np.ndarray
@@ -335,6 +337,7 @@ class QLearningResult:
     distance_episodes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     distances: np.ndarray = field(default_factory=lambda: np.zeros(0))
     seconds: float = 0.0
+    visit_counts: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
 
     @property
     def total_steps(self) -> int:
@@ -354,6 +357,7 @@ def q_learning(
     q_star: np.ndarray | None = None,
     record_every: int = 100,
     max_steps_per_episode: int | None = None,
+    step_budget: int | None = None,
 ) -> QLearningResult:
     """Train a Q-table by epsilon-greedy Q-learning on ``env``.
 
@@ -380,6 +384,9 @@ def q_learning(
         record_every: Episodes between two distance records (>= 1).
         max_steps_per_episode: Optional cap (>= 1) on steps per episode on top of the env's
             own time limit; hitting it counts as truncation (no masking).
+        step_budget: Optional cap (>= 1) on the total number of environment steps. Training
+            stops as soon as it is spent, even mid-episode (that last episode is recorded, cut
+            short), so the result may hold fewer than ``episodes`` episodes.
 
     Returns:
         A :class:`QLearningResult`.
@@ -396,6 +403,8 @@ def q_learning(
     record_every = check_int("record_every", record_every, minimum=1)
     if max_steps_per_episode is not None:
         max_steps_per_episode = check_int("max_steps_per_episode", max_steps_per_episode, minimum=1)
+    if step_budget is not None:
+        step_budget = check_int("step_budget", step_budget, minimum=1)
     if isinstance(q_init, np.ndarray):
         if q_init.shape != (n_states, n_actions):
             raise ValueError(
@@ -426,6 +435,8 @@ def q_learning(
     record_at: list[int] = []
     distances: list[float] = []
     step_limit = max_steps_per_episode if max_steps_per_episode is not None else -1
+    steps_left = step_budget if step_budget is not None else -1
+    counts = [[0] * n_actions for _ in range(n_states)]
     if q_star is not None:
         record_at.append(0)
         distances.append(float(np.abs(start - q_star).max()))
@@ -463,16 +474,21 @@ def q_learning(
             else:
                 target = reward + gamma * max(q[next_obs])
             row[action] += alpha * (target - row[action])
+            counts[obs][action] += 1
             total += reward
             n += 1
+            steps_left -= 1
             obs = next_obs
-            if terminated or truncated or n == step_limit:
+            if terminated or truncated or n == step_limit or steps_left == 0:
                 break
         returns[episode] = total
         lengths[episode] = n
         if q_star is not None and (episode + 1) % record_every == 0:
             record_at.append(episode + 1)
             distances.append(float(np.abs(np.asarray(q) - q_star).max()))
+        if steps_left == 0:
+            returns, lengths, epsilons = (a[: episode + 1] for a in (returns, lengths, epsilons))
+            break
     seconds = time.perf_counter() - t0
 
     return QLearningResult(
@@ -483,4 +499,5 @@ def q_learning(
         distance_episodes=np.asarray(record_at, dtype=np.int64),
         distances=np.asarray(distances),
         seconds=seconds,
+        visit_counts=np.asarray(counts, dtype=np.int64).reshape(n_states, n_actions),
     )
