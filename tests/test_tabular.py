@@ -10,6 +10,7 @@ from utils.envs import make_env
 from utils.evaluation import evaluate
 from utils.schedules import LinearSchedule
 from utils.tabular import (
+    expected_return,
     greedy_policy,
     mdp_arrays,
     q_learning,
@@ -141,6 +142,21 @@ def test_success_probability_matches_sampling(lake, lake_q_star):
     sampled = evaluate(lake, policy, episodes=3000, seed=7).success_rate
     standard_error = np.sqrt(exact * (1 - exact) / 3000)
     assert abs(sampled - exact) < 4 * standard_error
+
+
+def test_expected_return_equals_success_on_lake(lake, lake_q_star):
+    # FrozenLake pays 1 on reaching the goal and 0 otherwise.
+    policy = greedy_policy(lake_q_star)
+    assert expected_return(lake, policy) == pytest.approx(success_probability(lake, policy))
+
+
+def test_expected_return_matches_sampling_on_taxi():
+    env = make_env("Taxi-v4")
+    policy = greedy_policy(value_iteration(env, gamma=0.99))
+    exact = expected_return(env, policy)
+    sampled = evaluate(env, policy, episodes=2000, seed=3)
+    assert abs(sampled.mean_return - exact) < 4 * sampled.std_return / np.sqrt(2000)
+    assert success_probability(env, policy) == pytest.approx(1.0)
 
 
 def test_success_probability_rejects_bad_policy(lake):

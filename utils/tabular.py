@@ -31,6 +31,7 @@ from utils.seeding import make_rng
 __all__ = [
     "MDPArrays",
     "QLearningResult",
+    "expected_return",
     "greedy_policy",
     "mdp_arrays",
     "q_learning",
@@ -194,6 +195,32 @@ def success_probability(env: gym.Env, policy: np.ndarray, max_steps: int | None 
         TypeError, ValueError: On a bad argument (the message names it), or if ``max_steps``
             is ``None`` and the env has no time limit.
     """
+    return _rollout(env, policy, max_steps)[0]
+
+
+def expected_return(env: gym.Env, policy: np.ndarray, max_steps: int | None = None) -> float:
+    """Return the exact expected undiscounted return of ``policy`` within ``max_steps`` steps.
+
+    The same dynamic programming over time as :func:`success_probability`, adding the
+    expected reward ``sum_s d_t(s) * r(s, policy(s))`` of every step. Sampled returns of two
+    policies are noisy and, in envs whose ``step`` draws random numbers even when the move
+    is deterministic (Taxi), start from different states; this compares them exactly.
+
+    Args:
+        env: A toy-text Gymnasium env with a model ``env.unwrapped.P``.
+        policy: One action per state, shape ``(n_states,)``.
+        max_steps: The horizon (>= 1); ``None`` uses the env's time limit.
+
+    Returns:
+        The expected return, averaged over the env's initial-state distribution.
+
+    Raises:
+        TypeError, ValueError: On a bad argument (the message names it).
+    """
+    return _rollout(env, policy, max_steps)[1]
+
+
+def _rollout(env: gym.Env, policy: np.ndarray, max_steps: int | None) -> tuple[float, float]:
     mdp = mdp_arrays(env)
     n_states, n_actions = mdp.reward.shape
     policy = _check_policy_array(policy, n_states, n_actions)
@@ -205,12 +232,15 @@ def success_probability(env: gym.Env, policy: np.ndarray, max_steps: int | None 
     states = np.arange(n_states)
     step = mdp.transition[states, policy]  # (n_states, n_states), episode goes on
     goal = mdp.success[states, policy]  # (n_states,)
-    d = mdp.initial.copy()
+    reward = mdp.reward[states, policy]  # (n_states,)
+    d = mdp.initial.copy()  # probability of being in s after t steps, still going
+    success = 0.0
     total = 0.0
     for _ in range(max_steps):
-        total += float(d @ goal)
+        success += float(d @ goal)
+        total += float(d @ reward)
         d = d @ step
-    return total
+    return success, total
 
 
 def _check_policy_array(policy: object, n_states: int, n_actions: int) -> np.ndarray:
