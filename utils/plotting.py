@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import matplotlib.pyplot  # noqa: F401 - in a kernel this sets up inline display of Figures
+import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -29,11 +29,12 @@ __all__ = [
 
 
 def new_figure(ncols: int = 1, *, figsize: tuple[float, float] = (6.4, 3.6)) -> tuple[Figure, list]:
-    """Return a Figure with ``ncols`` Axes side by side, not registered with pyplot.
+    """Return a Figure with ``ncols`` Axes side by side, already closed in pyplot.
 
     Figures made here are displayed once, by the notebook cell that returns or displays
-    them (pyplot's inline backend would show its own figures a second time), and are freed
-    when no longer referenced (a widget redrawing many times does not leak them).
+    them (pyplot would otherwise show its open figures a second time at the end of the
+    cell), and are freed when no longer referenced (a widget redrawing many times does not
+    leak them).
 
     Args:
         ncols: Number of Axes in one row (>= 1).
@@ -43,7 +44,10 @@ def new_figure(ncols: int = 1, *, figsize: tuple[float, float] = (6.4, 3.6)) -> 
         ``(figure, [ax, ...])``.
     """
     ncols = check_int("ncols", ncols, minimum=1)
-    fig = Figure(figsize=figsize, layout="constrained")
+    # Made by pyplot so that it gets the notebook's (inline) canvas and displays as an
+    # image, then closed at once so pyplot neither shows it again nor keeps it alive.
+    fig = plt.figure(figsize=figsize, layout="constrained")
+    plt.close(fig)
     axes = [fig.add_subplot(1, ncols, i + 1) for i in range(ncols)]
     return fig, axes
 
