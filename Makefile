@@ -16,7 +16,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-cell-timeout=900 \
                --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: help setup lab test test-unit test-notebooks bench lint format clean
+.PHONY: help setup lab test test-unit test-notebooks bench times lint format clean
 
 help:
 	@echo "make lab    - set up .venv and open the course in JupyterLab (port $(PORT))"
@@ -48,6 +48,11 @@ test-notebooks: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_tabular.py
 	$(PY) benchmarks/bench_dqn.py
+
+# After `make test`: keep the measured notebook run times and put them in the README.
+times:
+	cp test-artifacts/notebook_times.json benchmarks/results/notebook_times.json
+	$(PY) scripts/sync_notebooks.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check utils tests benchmarks scripts notebooks

@@ -1,5 +1,9 @@
-"""Generate the Colab badge and Colab install cell of every lesson, and the README's course map
-badges, from the one repository address in pyproject.toml.
+"""Generate the Colab badge and install cell of every lesson, and the README's course map.
+
+Everything comes from one repository address (pyproject.toml) and the notebooks themselves:
+the course map lists each lesson's title (its first ``# Lesson N · Title`` heading), the
+learner's time (its ``**Time:** about ...`` line), the measured run time under nbval (from
+``benchmarks/results/notebook_times.json``, written by ``make test``) and its Colab badge.
 
 Usage: ``python scripts/sync_notebooks.py`` (rewrites in place), or ``--check`` (exit 1 if
 anything is out of date; the test suite runs this).
@@ -20,6 +24,9 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+TIMES = ROOT / "benchmarks" / "results" / "notebook_times.json"
+MAP_START, MAP_END = "<!-- course-map:start -->", "<!-- course-map:end -->"
 BADGE_TAG = "colab-badge"
 SETUP_TAG = "colab-setup"
 
@@ -106,13 +113,55 @@ def sync_notebook(path: Path, repo: str) -> bool:
     return changed
 
 
+def _lesson_facts(nb: dict) -> tuple[str, str]:
+    """Return (title, learner time) read from a notebook's markdown."""
+    text = "\n".join(_source(c) for c in nb["cells"] if c["cell_type"] == "markdown")
+    title = re.search(r"^# (.+)$", text, re.MULTILINE)
+    minutes = re.search(r"\*\*Time:\*\*\s*(?:about\s*)?([^.*\n]+)", text)
+    return (
+        title.group(1).strip() if title else "(untitled)",
+        minutes.group(1).strip() if minutes else "?",
+    )
+
+
+def course_map(repo: str, notebooks: list[Path]) -> str:
+    """Return the README's course-map table."""
+    times = json.loads(TIMES.read_text()) if TIMES.exists() else {}
+    rows = [
+        "| notebook | lesson | your time | runs in (CI, 2 cores) | open |",
+        "|---|---|---|---|---|",
+    ]
+    for path in notebooks:
+        title, learner = _lesson_facts(json.loads(path.read_text()))
+        seconds = times.get(path.name)
+        ran = f"{seconds:.0f} s" if seconds is not None else "not measured"
+        rows.append(
+            f"| [`{path.name}`](notebooks/{path.name}) | {title} | {learner} | {ran} "
+            f"| {badge_markdown(repo, path.name)} |"
+        )
+    return "\n".join(rows)
+
+
+def sync_readme(repo: str, notebooks: list[Path], check: bool) -> bool:
+    """Rewrite the course map between its markers; return True if it was (or would be) changed."""
+    text = README.read_text()
+    start, end = text.index(MAP_START) + len(MAP_START), text.index(MAP_END)
+    new = text[:start] + "\n" + course_map(repo, notebooks) + "\n" + text[end:]
+    if new == text:
+        return False
+    if not check:
+        README.write_text(new)
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="report, change nothing")
     args = parser.parse_args(argv)
     repo = repository_url()
     stale = []
-    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+    notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    for path in notebooks:
         if args.check:
             nb = json.loads(path.read_text())
             for tag, source in (
@@ -124,6 +173,11 @@ def main(argv: list[str] | None = None) -> int:
                     stale.append(f"{path.name}: {tag}")
         elif sync_notebook(path, repo):
             print(f"updated {path.relative_to(ROOT)}")
+    if sync_readme(repo, notebooks, args.check):
+        if args.check:
+            stale.append("README.md: course map")
+        else:
+            print("updated README.md")
     if stale:
         print("out of date (run python scripts/sync_notebooks.py):", *stale, sep="\n  ")
         return 1
