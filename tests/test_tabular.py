@@ -15,6 +15,7 @@ from utils.tabular import (
     mdp_arrays,
     q_learning,
     q_update,
+    reachable_states,
     success_probability,
     value_iteration,
 )
@@ -229,6 +230,48 @@ def test_q_learning_result_shapes_and_records(lake, lake_q_star):
     assert set(np.unique(result.episode_returns)) <= {0.0, 1.0}
     assert result.distance_episodes.tolist() == [0, 100, 200]
     assert result.distances[0] == pytest.approx(np.abs(lake_q_star).max())  # zero start
+
+
+def test_reachable_states():
+    lake = make_env("FrozenLake-v1")
+    # Holes (5, 7, 11, 12) and the goal (15) are only entered by terminating.
+    assert np.flatnonzero(reachable_states(lake)).tolist() == [0, 1, 2, 3, 4, 6, 8, 9, 10, 13, 14]
+    # Taxi: the 100 states with the passenger already at the destination are never acted in.
+    assert reachable_states(make_env("Taxi-v4")).sum() == 400
+    assert reachable_states(TwoStateEnv()).tolist() == [True, False]
+
+
+def test_q_learning_distance_on_selected_states():
+    env = TwoStateEnv()
+    q_star = np.array([[0.9, 1.0], [7.0, 7.0]])  # row 1 is never updated: distance 7 there
+    everywhere = q_learning(
+        env, episodes=50, alpha=0.5, gamma=0.9, epsilon=0.5, seed=0, q_star=q_star
+    )
+    selected = q_learning(
+        env,
+        episodes=50,
+        alpha=0.5,
+        gamma=0.9,
+        epsilon=0.5,
+        seed=0,
+        q_star=q_star,
+        distance_states=reachable_states(env),
+        record_every=10,
+    )
+    assert everywhere.distances[-1] == pytest.approx(7.0)
+    assert selected.distances[0] == pytest.approx(1.0)  # the zero table against row 0
+    assert selected.distances[-1] < 0.01
+    with pytest.raises(ValueError, match="distance_states"):
+        q_learning(env, episodes=1, alpha=0.5, seed=0, q_star=q_star, distance_states=np.ones(2))
+    with pytest.raises(ValueError, match="distance_states"):
+        q_learning(
+            env,
+            episodes=1,
+            alpha=0.5,
+            seed=0,
+            q_star=q_star,
+            distance_states=np.zeros(2, dtype=bool),
+        )
 
 
 def test_q_learning_same_seed_same_table(lake):

@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from utils._checks import check_choice, check_int
 
@@ -23,6 +24,7 @@ __all__ = [
     "new_figure",
     "plot_distance_to_optimum",
     "plot_learning_curves",
+    "plot_q_scatter",
     "plot_q_table",
     "rolling_mean",
 ]
@@ -185,6 +187,10 @@ def plot_learning_curves(
         show_legend = True
     if logy:
         ax.set_yscale("log")
+        # Plain numbers (0.2, 0.5, 1) read better than 2x10^-1 on short log ranges.
+        plain = FuncFormatter(lambda y, _: f"{y:g}")
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(plain)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel if window == 1 else f"{ylabel} (rolling mean of {window})")
     if title:
@@ -364,3 +370,62 @@ def plot_distance_to_optimum(
         title=title,
         logy=logy,
     )
+
+
+def plot_q_scatter(
+    q_table: np.ndarray,
+    q_star: np.ndarray,
+    *,
+    states: np.ndarray | None = None,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Scatter every learned ``Q(s, a)`` against its exact ``Q*(s, a)``.
+
+    Points on the diagonal are exact. The entries of the optimal actions (``argmax_a Q*``)
+    are drawn in a second colour: they are the ones a good policy keeps trying, so they
+    usually end up closer to the diagonal than the rest.
+
+    Args:
+        q_table: Learned table, shape ``(n_states, n_actions)``.
+        q_star: Exact table, same shape.
+        states: Optional boolean mask ``(n_states,)`` of the states to show (e.g.
+            :func:`utils.tabular.reachable_states`); default all.
+        ax: Axes to draw on; a new Figure if None.
+        title: Axes title.
+
+    Returns:
+        The Figure.
+
+    Raises:
+        ValueError: If the shapes do not match.
+    """
+    q = np.asarray(q_table, dtype=float)
+    exact = np.asarray(q_star, dtype=float)
+    if q.ndim != 2 or q.shape != exact.shape:
+        raise ValueError(
+            f"q_table and q_star must be 2-D with the same shape, got {q.shape} and {exact.shape}"
+        )
+    if states is None:
+        states = np.ones(q.shape[0], dtype=bool)
+    states = np.asarray(states)
+    if states.shape != (q.shape[0],) or states.dtype != bool:
+        raise ValueError(f"states must be a boolean mask of shape ({q.shape[0]},)")
+    best = np.zeros_like(q, dtype=bool)
+    best[np.arange(q.shape[0]), np.argmax(exact, axis=1)] = True
+    shown = np.broadcast_to(states[:, None], q.shape)
+
+    fig, ax = _figure_and_axes(ax, (4.4, 4.0))
+    rest, optimal = shown & ~best, shown & best
+    ax.scatter(exact[rest], q[rest], s=6, alpha=0.4, label="other actions")
+    ax.scatter(exact[optimal], q[optimal], s=6, alpha=0.7, label=r"optimal action $\arg\max_a Q^*$")
+    low = float(min(exact[shown].min(), q[shown].min()))
+    high = float(max(exact[shown].max(), q[shown].max()))
+    ax.plot([low, high], [low, high], color="0.3", linestyle="--", linewidth=1, label="exact")
+    ax.set_xlabel(r"$Q^*(s, a)$ (value iteration)")
+    ax.set_ylabel(r"learned $Q(s, a)$")
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="upper left", fontsize="small")
+    ax.grid(alpha=0.3)
+    return fig

@@ -36,6 +36,7 @@ __all__ = [
     "mdp_arrays",
     "q_learning",
     "q_update",
+    "reachable_states",
     "success_probability",
     "value_iteration",
 ]
@@ -119,6 +120,36 @@ def mdp_arrays(env: gym.Env) -> MDPArrays:
         initial = np.full(n_states, 1.0 / n_states)
     initial = np.asarray(initial, dtype=float)
     return MDPArrays(transition, reward, terminal, success, initial / initial.sum())
+
+
+def reachable_states(env: gym.Env) -> np.ndarray:
+    """Return the states in which the agent may have to act, from the model ``env.unwrapped.P``.
+
+    A state counts if it has positive initial probability, or if some action leads to it
+    with positive probability from a counted state *without terminating*. States reached
+    only by terminating (FrozenLake's holes and goal, Taxi after a drop-off) are left out:
+    the agent never acts there and, by the terminal mask, their values are never used.
+
+    Args:
+        env: A toy-text Gymnasium env with a model ``env.unwrapped.P``.
+
+    Returns:
+        Boolean mask, shape ``(n_states,)``.
+    """
+    n_states, n_actions = require_discrete_env(env)
+    model = _model(env)
+    initial = getattr(env.unwrapped, "initial_state_distrib", None)
+    frontier = list(range(n_states)) if initial is None else list(np.flatnonzero(initial))
+    seen = np.zeros(n_states, dtype=bool)
+    seen[frontier] = True
+    while frontier:
+        s = frontier.pop()
+        for a in range(n_actions):
+            for p, next_s, _, terminated in model[s][a]:
+                if p > 0 and not terminated and not seen[next_s]:
+                    seen[next_s] = True
+                    frontier.append(next_s)
+    return seen
 
 
 # --------------------------------------------------------------------------------------
@@ -386,6 +417,7 @@ def q_learning(
     q_init: float | np.ndarray = 0.0,
     q_star: np.ndarray | None = None,
     record_every: int = 100,
+    distance_states: np.ndarray | None = None,
     max_steps_per_episode: int | None = None,
     step_budget: int | None = None,
 ) -> QLearningResult:
@@ -412,6 +444,9 @@ def q_learning(
         q_star: Optional exact table (from :func:`value_iteration` with the same ``gamma``);
             when given, ``||Q - Q*||_inf`` is recorded every ``record_every`` episodes.
         record_every: Episodes between two distance records (>= 1).
+        distance_states: Optional boolean mask, shape ``(n_states,)``: only these states'
+            rows enter the distance, e.g. ``reachable_states(env)`` (Taxi has states no
+            episode can visit, whose rows never change).
         max_steps_per_episode: Optional cap (>= 1) on steps per episode on top of the env's
             own time limit; hitting it counts as truncation (no masking).
         step_budget: Optional cap (>= 1) on the total number of environment steps. Training
@@ -431,6 +466,15 @@ def q_learning(
     schedule = as_schedule(epsilon, "epsilon")
     seed = check_seed("seed", seed)
     record_every = check_int("record_every", record_every, minimum=1)
+    if distance_states is not None:
+        distance_states = np.asarray(distance_states)
+        if distance_states.shape != (n_states,) or distance_states.dtype != bool:
+            raise ValueError(
+                f"distance_states must be a boolean mask of shape ({n_states},), got "
+                f"shape {distance_states.shape} and dtype {distance_states.dtype}"
+            )
+        if not distance_states.any():
+            raise ValueError("distance_states must select at least one state")
     if max_steps_per_episode is not None:
         max_steps_per_episode = check_int("max_steps_per_episode", max_steps_per_episode, minimum=1)
     if step_budget is not None:
@@ -469,7 +513,8 @@ def q_learning(
     counts = [[0] * n_actions for _ in range(n_states)]
     if q_star is not None:
         record_at.append(0)
-        distances.append(float(np.abs(start - q_star).max()))
+        rows = slice(None) if distance_states is None else distance_states
+        distances.append(float(np.abs(start[rows] - q_star[rows]).max()))
 
     t0 = time.perf_counter()
     obs, _ = env.reset(seed=seed)
@@ -515,7 +560,7 @@ def q_learning(
         lengths[episode] = n
         if q_star is not None and (episode + 1) % record_every == 0:
             record_at.append(episode + 1)
-            distances.append(float(np.abs(np.asarray(q) - q_star).max()))
+            distances.append(float(np.abs(np.asarray(q)[rows] - q_star[rows]).max()))
         if steps_left == 0:
             returns, lengths, epsilons = (a[: episode + 1] for a in (returns, lengths, epsilons))
             break
