@@ -13,6 +13,7 @@ from utils.tabular import (
     expected_return,
     greedy_policy,
     mdp_arrays,
+    optimal_action_fraction,
     q_learning,
     q_update,
     reachable_states,
@@ -175,6 +176,24 @@ def test_success_probability_rejects_bad_policy(lake):
 def test_greedy_policy_breaks_ties_towards_lowest_action():
     q = np.array([[0.0, 0.0, 0.0], [1.0, 3.0, 3.0], [-1.0, -2.0, -0.5]])
     assert greedy_policy(q).tolist() == [0, 1, 2]
+
+
+def test_optimal_action_fraction_counts_ties():
+    q_star = np.array([[1.0, 1.0], [0.0, 2.0], [3.0, 1.0]])
+    assert optimal_action_fraction(np.array([1, 1, 0]), q_star) == 1.0  # state 0 is a tie
+    assert optimal_action_fraction(np.array([0, 0, 0]), q_star) == pytest.approx(2 / 3)
+    mask = np.array([False, True, True])
+    assert optimal_action_fraction(np.array([0, 0, 0]), q_star, states=mask) == 0.5
+    with pytest.raises(ValueError, match="states"):
+        optimal_action_fraction(np.array([0, 0, 0]), q_star, states=np.zeros(3, dtype=bool))
+
+
+def test_frozen_lake_cell_6_has_two_optimal_actions(lake_q_star):
+    # Holes on both sides: left and right are equally good, and both count as optimal.
+    assert lake_q_star[6, 0] == pytest.approx(lake_q_star[6, 2])
+    policy = greedy_policy(lake_q_star).copy()
+    policy[6] = 2
+    assert optimal_action_fraction(policy, lake_q_star) == 1.0
 
 
 def test_greedy_policy_rejects_bad_tables():

@@ -34,6 +34,7 @@ __all__ = [
     "expected_return",
     "greedy_policy",
     "mdp_arrays",
+    "optimal_action_fraction",
     "q_learning",
     "q_update",
     "reachable_states",
@@ -310,6 +311,39 @@ def greedy_policy(q_table: np.ndarray) -> np.ndarray:
     """
     q = _check_q_table(q_table)
     return np.argmax(q, axis=1).astype(np.int64)
+
+
+def optimal_action_fraction(
+    policy: np.ndarray, q_star: np.ndarray, states: np.ndarray | None = None, atol: float = 1e-9
+) -> float:
+    """Return the fraction of states where ``policy`` picks an optimal action of ``q_star``.
+
+    Ties count: where several actions share the best value (FrozenLake's cell 6, Taxi's many
+    equally short routes), any of them is optimal. Comparing with ``greedy_policy(q_star)``
+    instead would mark a correct choice wrong.
+
+    Args:
+        policy: One action per state, shape ``(n_states,)``.
+        q_star: Exact table, shape ``(n_states, n_actions)``.
+        states: Optional boolean mask ``(n_states,)`` of the states to count, e.g.
+            :func:`reachable_states`; default all.
+        atol: Values within ``atol`` of the best count as tied (>= 0).
+
+    Returns:
+        A fraction in [0, 1].
+    """
+    q_star = _check_q_table(q_star, "q_star")
+    n_states, n_actions = q_star.shape
+    policy = _check_policy_array(policy, n_states, n_actions)
+    atol = check_float("atol", atol, low=0.0)
+    if states is None:
+        states = np.ones(n_states, dtype=bool)
+    states = np.asarray(states)
+    if states.shape != (n_states,) or states.dtype != bool or not states.any():
+        raise ValueError(f"states must be a non-empty boolean mask of shape ({n_states},)")
+    chosen = q_star[np.arange(n_states), policy]
+    optimal = chosen >= q_star.max(axis=1) - atol
+    return float(optimal[states].mean())
 
 
 def _check_q_table(q_table: object, name: str = "q_table") -> np.ndarray:
