@@ -27,11 +27,13 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "BIN_INDEX",
     "DISCOUNTED_RETURN",
     "Q_UPDATE",
     "Exercise",
     "Mistake",
     "Verdict",
+    "check_bin_index",
     "check_discounted_return",
     "check_q_update",
 ]
@@ -453,3 +455,154 @@ def check_q_update(fn: Callable[..., Any]) -> Verdict:
         TypeError: If ``fn`` is not callable.
     """
     return Q_UPDATE.check(fn)
+
+
+# --------------------------------------------------------------------------------------
+# Lesson 2: the bin of one number (discretising a continuous observation)
+# --------------------------------------------------------------------------------------
+# Signature the learner fills in:
+#   bin_index(value, low, high, bins) -> int
+# Equal-width bins over [low, high]; values outside are clipped into the end bins.
+
+
+def _bin_reference(value, low, high, bins):
+    width = (high - low) / bins
+    i = int(np.floor((value - low) / width))
+    return min(max(i, 0), bins - 1)
+
+
+def _bin_no_clip(value, low, high, bins):
+    return int(np.floor((value - low) / ((high - low) / bins)))
+
+
+def _bin_no_top_clip(value, low, high, bins):
+    return max(int(np.floor((value - low) / ((high - low) / bins))), 0)
+
+
+def _bin_no_bottom_clip(value, low, high, bins):
+    return min(int(np.floor((value - low) / ((high - low) / bins))), bins - 1)
+
+
+def _bin_round(value, low, high, bins):
+    i = int(np.round((value - low) / ((high - low) / bins)))
+    return min(max(i, 0), bins - 1)
+
+
+def _bin_edges_as_bins(value, low, high, bins):
+    width = (high - low) / max(bins - 1, 1)  # bins - 1 gaps between bins edges: one bin short
+    i = int(np.floor((value - low) / width))
+    return min(max(i, 0), bins - 1)
+
+
+def _bin_no_offset(value, low, high, bins):
+    i = int(np.floor(value / ((high - low) / bins)))
+    return min(max(i, 0), bins - 1)
+
+
+def _bin_as_float(value, low, high, bins):
+    return float(_bin_reference(value, low, high, bins))
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, int | np.integer) and not isinstance(x, bool)
+
+
+def _bin_same(got: Any, expected: Any) -> bool:
+    # An index must be an int (a float cannot index a table row), so the type counts too.
+    try:
+        return _is_int(got) == _is_int(expected) and bool(got == expected)
+    except (TypeError, ValueError):
+        return False
+
+
+_BIN_SOLUTION = """\
+def bin_index(value, low, high, bins):
+    width = (high - low) / bins
+    i = math.floor((value - low) / width)  # which slice of width `width`, counted from low
+    return min(max(i, 0), bins - 1)  # clip: outside values go to the end bins"""
+
+# Cases that tell the catalogued mistakes apart: inside, exactly on edges, far outside on
+# both sides, one bin, CartPole's angle bounds, a negative range that does not start at 0.
+_BIN_CASES = (
+    (0.0, -1.0, 1.0, 4),
+    (0.49, -1.0, 1.0, 4),
+    (-0.99, -1.0, 1.0, 4),
+    (1.0, -1.0, 1.0, 4),
+    (5.0, -1.0, 1.0, 4),
+    (-7.0, -1.0, 1.0, 4),
+    (0.3, 0.0, 3.0, 1),
+    (2.9, -2.4, 2.4, 6),
+    (0.1, -0.2095, 0.2095, 3),
+    (-0.5, -3.0, 3.0, 10),
+    (-3.5, -3.5, 3.5, 7),
+)
+
+BIN_INDEX = Exercise(
+    name="bin_index",
+    reference=_bin_reference,
+    cases=_BIN_CASES,
+    mistakes=(
+        Mistake(
+            "did not clip values outside [low, high]",
+            "a velocity can be faster than the bound: such values belong to the end bins, "
+            "so clip the index into [0, bins - 1].",
+            _bin_no_clip,
+        ),
+        Mistake(
+            "clipped at the bottom but not at the top",
+            "value == high (or above) gives index `bins`, one past the last bin: clip with "
+            "min(..., bins - 1) as well.",
+            _bin_no_top_clip,
+        ),
+        Mistake(
+            "clipped at the top but not at the bottom",
+            "values below low give a negative index: clip with max(..., 0) as well.",
+            _bin_no_bottom_clip,
+        ),
+        Mistake(
+            "rounded instead of rounding down",
+            "bin i covers [low + i*width, low + (i+1)*width): take the floor, not round().",
+            _bin_round,
+        ),
+        Mistake(
+            "divided the range into bins - 1 widths",
+            "`bins` bins over [low, high] each have width (high - low) / bins.",
+            _bin_edges_as_bins,
+        ),
+        Mistake(
+            "forgot to subtract low",
+            "count widths from the lower edge: (value - low) / width.",
+            _bin_no_offset,
+        ),
+        Mistake(
+            "returned a float",
+            "the bin is a table index: return an int (`int(...)` or `math.floor`, which gives "
+            "an int), not a float such as 2.0.",
+            _bin_as_float,
+        ),
+    ),
+    hint="width = (high - low) / bins; index = floor((value - low) / width), then clip it "
+    "into [0, bins - 1]; return a Python int.",
+    solution=_BIN_SOLUTION,
+    compare=_bin_same,
+)
+
+
+def check_bin_index(fn: Callable[..., Any]) -> Verdict:
+    """Check the Lesson 2 exercise: which of ``bins`` equal-width bins holds a number.
+
+    ``fn(value, low, high, bins)`` must return an int in ``[0, bins - 1]``: the bin of
+    ``value`` among ``bins`` equal-width bins over ``[low, high]``, with values outside
+    clipped into the end bins (as :func:`utils.discretize.bin_index`). Prints a friendly
+    verdict and returns it.
+
+    Args:
+        fn: The learner's function.
+
+    Returns:
+        A :class:`Verdict`.
+
+    Raises:
+        TypeError: If ``fn`` is not callable.
+    """
+    return BIN_INDEX.check(fn)

@@ -18,14 +18,18 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from utils._checks import check_choice, check_int
+from utils.discretize import BinsSweep
 
 __all__ = [
     "FROZEN_LAKE_ARROWS",
     "new_figure",
+    "plot_bins_sweep",
     "plot_distance_to_optimum",
+    "plot_greedy_slice",
     "plot_learning_curves",
     "plot_q_scatter",
     "plot_q_table",
+    "plot_scaling",
     "rolling_mean",
 ]
 
@@ -428,4 +432,271 @@ def plot_q_scatter(
         ax.set_title(title)
     ax.legend(loc="upper left", fontsize="small")
     ax.grid(alpha=0.3)
+    return fig
+
+
+# --------------------------------------------------------------------------------------
+# Lesson 2: how tables scale, and discretised CartPole
+# --------------------------------------------------------------------------------------
+
+
+def plot_scaling(
+    entries: Sequence[int] | np.ndarray,
+    costs: Mapping[str, np.ndarray],
+    *,
+    groups: Sequence[str] | None = None,
+    labels: Sequence[str] | None = None,
+    reached: np.ndarray | None = None,
+) -> Figure:
+    """Plot what a table costs to learn against its size, one log-log panel per cost.
+
+    Each panel shows every seed as a small dot and the mean over seeds as a larger marker;
+    means of points in the same group (e.g. FrozenLake maps of growing size) are joined by a
+    line, and each group gets its own colour and marker.
+
+    Args:
+        entries: Table entries ``n_states * n_actions`` of each environment, shape
+            ``(n_points,)``, each >= 1.
+        costs: ``{name: array}``, e.g. ``{"episodes": ..., "seconds": ...}``, each of shape
+            ``(n_points, n_seeds)`` with positive values.
+        groups: Group name of each point, shape ``(n_points,)``; default one group.
+        labels: Text written next to each point (e.g. ``"8x8"``), shape ``(n_points,)``.
+        reached: Optional boolean ``(n_points, n_seeds)``: False marks a run that never got
+            there within its budget; its dot is drawn hollow (the cost is only a lower bound).
+
+    Returns:
+        The Figure.
+
+    Raises:
+        TypeError, ValueError: On a bad argument (the message names it).
+    """
+    x = np.asarray(entries, dtype=float)
+    if x.ndim != 1 or x.size == 0 or np.any(x < 1):
+        raise ValueError(f"entries must be a non-empty 1-D array of counts >= 1, got {entries!r}")
+    n = x.size
+    if not isinstance(costs, Mapping) or not costs:
+        raise TypeError("costs must be a non-empty mapping {name: array (n_points, n_seeds)}")
+    arrays = {}
+    for name, values in costs.items():
+        array = np.asarray(values, dtype=float)
+        if array.ndim != 2 or array.shape[0] != n or array.shape[1] < 1:
+            raise ValueError(
+                f"costs[{name!r}] must have shape ({n}, n_seeds), got {np.shape(values)}"
+            )
+        if np.any(array <= 0) or np.isnan(array).any():
+            raise ValueError(f"costs[{name!r}] must be positive (log axes)")
+        arrays[name] = array
+    groups = list(groups) if groups is not None else [""] * n
+    if len(groups) != n:
+        raise ValueError(f"groups must have {n} entries, got {len(groups)}")
+    if labels is not None and len(labels) != n:
+        raise ValueError(f"labels must have {n} entries, got {len(labels)}")
+    shape = next(iter(arrays.values())).shape
+    done = np.ones(shape, dtype=bool) if reached is None else np.asarray(reached, dtype=bool)
+    if done.shape != shape:
+        raise ValueError(f"reached must have shape {shape}, got {done.shape}")
+
+    fig, axes = new_figure(len(arrays), figsize=(4.0 * len(arrays), 3.6))
+    markers = "osD^v<>"
+    names = list(dict.fromkeys(groups))
+    for ax, (name, array) in zip(axes, arrays.items(), strict=True):
+        for g, group in enumerate(names):
+            idx = np.array([i for i in range(n) if groups[i] == group])
+            order = idx[np.argsort(x[idx])]
+            color = f"C{g}"
+            means = array[order].mean(axis=1)
+            ax.plot(
+                x[order],
+                means,
+                marker=markers[g % len(markers)],
+                color=color,
+                label=group or None,
+                linewidth=1.2,
+                markersize=6,
+            )
+            for i in order:
+                xs = np.full(array.shape[1], x[i])
+                ax.scatter(xs[done[i]], array[i, done[i]], s=10, color=color, alpha=0.5)
+                ax.scatter(
+                    xs[~done[i]], array[i, ~done[i]], s=14, facecolors="none", edgecolors=color
+                )
+                if labels is not None:
+                    ax.annotate(
+                        str(labels[i]),
+                        (x[i], array[i].mean()),
+                        textcoords="offset points",
+                        xytext=(5, -10),
+                        fontsize=7,
+                    )
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(r"table entries $|\mathcal{S}|\,|\mathcal{A}|$")
+        ax.set_ylabel(name)
+        ax.grid(alpha=0.3, which="both")
+    if len(names) > 1 or (not done.all()):
+        if not done.all():
+            axes[0].scatter([], [], s=14, facecolors="none", edgecolors="0.3", label="not reached")
+        axes[0].legend(loc="upper left", fontsize="small")
+    return fig
+
+
+def plot_bins_sweep(sweep: BinsSweep, *, highlight: int | None = None) -> Figure:
+    """Draw the bin-count sweep: table size, how much of it was visited, and the return.
+
+    Three panels against the bins per dimension ``b``: (1) table entries and, below them,
+    the entries visited at least once (log scale); (2) the visited fraction; (3) the return
+    of the greedy policy after the step budget, mean over seeds with a min-max band, and,
+    if the sweep has them, the return of a good controller copied into the table (what the
+    grid can represent). Lines join the means; every seed is a dot.
+
+    Args:
+        sweep: The :class:`utils.discretize.BinsSweep` to draw.
+        highlight: Optional swept bin count to mark with a vertical line (the widget's choice).
+
+    Returns:
+        The Figure.
+
+    Raises:
+        TypeError: If ``sweep`` is not a ``BinsSweep``.
+        ValueError: If ``highlight`` is not one of the swept counts.
+    """
+    if not isinstance(sweep, BinsSweep):
+        raise TypeError(f"sweep must be a BinsSweep, got {type(sweep).__name__}")
+    if highlight is not None:
+        sweep.index(highlight)  # raises ValueError naming the swept counts
+    b = sweep.bins
+    seeds = sweep.n_seeds
+    visited_entries = sweep.visited * sweep.entries[:, None]
+
+    fig, (size_ax, frac_ax, ret_ax) = new_figure(3, figsize=(12.0, 3.6))
+    size_ax.plot(b, sweep.entries, marker="o", label="table entries")
+    size_ax.plot(b, visited_entries.mean(axis=1), marker="s", label="entries visited")
+    size_ax.set_yscale("log")
+    size_ax.set_ylabel("entries")
+    size_ax.legend(loc="upper left", fontsize="small")
+
+    _mean_band(frac_ax, b, 100 * sweep.visited, "C1")
+    frac_ax.set_ylabel(f"% of entries visited ({seeds} seeds)")
+    frac_ax.set_ylim(0, 105)
+
+    _mean_band(ret_ax, b, sweep.returns, "C2", label=f"learned, {sweep.step_budget:,} steps")
+    if sweep.copied_returns is not None:
+        ret_ax.plot(
+            b, sweep.copied_returns, marker="^", color="C3", label="good controller copied in"
+        )
+    ret_ax.axhline(sweep.max_return, color="0.3", linestyle="--", linewidth=1, label="maximum")
+    ret_ax.set_ylabel("return of the greedy policy")
+    ret_ax.set_ylim(0, 1.08 * sweep.max_return)
+    ret_ax.legend(loc="lower right", fontsize="small")
+
+    for ax in (size_ax, frac_ax, ret_ax):
+        ax.set_xscale("log")
+        ax.set_xticks(b)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
+        ax.set_xlabel("bins per dimension $b$")
+        ax.grid(alpha=0.3)
+        if highlight is not None:
+            ax.axvline(highlight, color="0.2", linewidth=2, alpha=0.35)
+    return fig
+
+
+def _mean_band(ax: Axes, x: np.ndarray, values: np.ndarray, color: str, label: str | None = None):
+    ax.plot(x, values.mean(axis=1), marker="o", color=color, label=label)
+    if values.shape[1] > 1:
+        ax.fill_between(x, values.min(axis=1), values.max(axis=1), color=color, alpha=0.2)
+    for j in range(values.shape[1]):
+        ax.scatter(x, values[:, j], s=8, color=color, alpha=0.5)
+
+
+def plot_greedy_slice(
+    q_table: np.ndarray,
+    visit_counts: np.ndarray,
+    bins: Sequence[int],
+    low: Sequence[float],
+    high: Sequence[float],
+    *,
+    dims: tuple[int, int] = (2, 3),
+    dim_names: Sequence[str] = ("cart position", "cart velocity", "pole angle", "pole velocity"),
+    action_names: tuple[str, str] = ("left", "right"),
+    boundary: np.ndarray | None = None,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Show a binned table's greedy action over two state dimensions, and where it is empty.
+
+    For each pair of bins of ``dims`` the colour is the share of visits to those cells (all
+    bins of the other dimensions pooled) whose greedy action is ``action_names[1]``; cells
+    never visited are left white. Works for two actions.
+
+    Args:
+        q_table: Shape ``(prod(bins), 2)``, rows numbered as in
+            :class:`utils.discretize.DiscretizeObservation`.
+        visit_counts: Updates per entry, same shape (``QLearningResult.visit_counts``).
+        bins: Bins per dimension, shape ``(D,)``.
+        low, high: Clipping bounds per dimension, shape ``(D,)`` (for the axis ticks).
+        dims: The two dimensions to show (x axis, y axis).
+        dim_names: Name of every dimension, shape ``(D,)``.
+        action_names: Names of actions 0 and 1.
+        boundary: Optional weights ``w`` of shape ``(D,)``: draws the line where
+            ``w[dims[0]] * x + w[dims[1]] * y = 0`` (a linear controller's switch, the other
+            dimensions at 0).
+        ax: Axes to draw on; a new Figure if None.
+        title: Axes title.
+
+    Returns:
+        The Figure.
+
+    Raises:
+        ValueError: If shapes disagree or ``dims`` is not two different dimensions.
+    """
+    bins = tuple(check_int(f"bins[{d}]", b, minimum=1) for d, b in enumerate(bins))
+    n_dims = len(bins)
+    q = np.asarray(q_table, dtype=float)
+    visits = np.asarray(visit_counts, dtype=float)
+    if q.shape != (int(np.prod(bins)), 2) or visits.shape != q.shape:
+        raise ValueError(
+            f"q_table and visit_counts must have shape ({int(np.prod(bins))}, 2), got "
+            f"{q.shape} and {visits.shape}"
+        )
+    if len(dims) != 2 or dims[0] == dims[1] or not all(0 <= d < n_dims for d in dims):
+        raise ValueError(f"dims must be two different dimensions in [0, {n_dims - 1}], got {dims}")
+    if len(low) != n_dims or len(high) != n_dims or len(dim_names) != n_dims:
+        raise ValueError(f"low, high and dim_names must have {n_dims} entries")
+
+    right = (q[:, 1] > q[:, 0]).reshape(bins)
+    weight = visits.sum(axis=1).reshape(bins)
+    others = tuple(d for d in range(n_dims) if d not in dims)
+    total = weight.sum(axis=others)
+    share = (weight * right).sum(axis=others)
+    if dims[0] > dims[1]:  # sum keeps dimensions in increasing order
+        total, share = total.T, share.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        picture = np.where(total > 0, share / total, np.nan)  # (bins[dims[0]], bins[dims[1]])
+
+    fig, ax = _figure_and_axes(ax, (4.8, 4.0))
+    extent = (low[dims[0]], high[dims[0]], low[dims[1]], high[dims[1]])
+    image = ax.imshow(
+        picture.T,
+        origin="lower",
+        extent=extent,
+        aspect="auto",
+        cmap="coolwarm",
+        vmin=0.0,
+        vmax=1.0,
+        interpolation="nearest",
+    )
+    fig.colorbar(image, ax=ax, label=f"share of visits where greedy = {action_names[1]}")
+    if boundary is not None:
+        w = np.asarray(boundary, dtype=float)
+        if w.shape != (n_dims,) or w[dims[1]] == 0:
+            raise ValueError(f"boundary must have shape ({n_dims},) with w[{dims[1]}] != 0")
+        xs = np.linspace(low[dims[0]], high[dims[0]], 50)
+        ys = -w[dims[0]] * xs / w[dims[1]]
+        keep = (ys >= low[dims[1]]) & (ys <= high[dims[1]])
+        ax.plot(xs[keep], ys[keep], color="black", linewidth=1.5, label="controller's switch")
+        ax.legend(loc="upper right", fontsize="small")
+    ax.set_xlabel(dim_names[dims[0]])
+    ax.set_ylabel(dim_names[dims[1]])
+    ax.set_title(title or "greedy action of the table (white: never visited)", fontsize=10)
     return fig

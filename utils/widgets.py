@@ -17,11 +17,17 @@ from IPython.display import display
 from matplotlib.figure import Figure
 
 from utils._checks import check_float, check_int, check_probability, check_seed
+from utils.discretize import BinsSweep
 from utils.envs import make_env
-from utils.plotting import new_figure, plot_learning_curves, plot_q_table
+from utils.plotting import new_figure, plot_bins_sweep, plot_learning_curves, plot_q_table
 from utils.tabular import greedy_policy, q_learning, success_probability, value_iteration
 
-__all__ = ["QLearningExplorer", "q_learning_explorer"]
+__all__ = [
+    "BinsSweepExplorer",
+    "QLearningExplorer",
+    "bins_sweep_explorer",
+    "q_learning_explorer",
+]
 
 
 class QLearningExplorer:
@@ -207,3 +213,94 @@ def q_learning_explorer(**kwargs: Any) -> QLearningExplorer:
         The :class:`QLearningExplorer`; display it (or its ``.widget``).
     """
     return QLearningExplorer(**kwargs)
+
+
+# --------------------------------------------------------------------------------------
+# Lesson 2: choose a bin count from a sweep that is already computed
+# --------------------------------------------------------------------------------------
+
+
+class BinsSweepExplorer:
+    """Pick CartPole's bins per dimension from a computed sweep; the picture updates at once.
+
+    Nothing is trained when the slider moves: the sweep (one Q-table per bin count and seed)
+    was computed beforehand, and the widget only selects from it. The picture is
+    :func:`utils.plotting.plot_bins_sweep` with the chosen count marked, titled with
+    :meth:`utils.discretize.BinsSweep.summary` (table size, share visited, return).
+
+    Attributes:
+        sweep: The :class:`utils.discretize.BinsSweep` shown.
+        widget: The ``ipywidgets.VBox`` to display (slider above the picture).
+        slider: The ``SelectionSlider`` over the swept bin counts.
+        last_seconds: Wall time of the last redraw, in seconds.
+    """
+
+    def __init__(self, sweep: BinsSweep, bins: int | None = None) -> None:
+        if not isinstance(sweep, BinsSweep):
+            raise TypeError(f"sweep must be a BinsSweep, got {type(sweep).__name__}")
+        self.sweep = sweep
+        start = int(sweep.bins[len(sweep.bins) // 2]) if bins is None else bins
+        sweep.index(start)  # raises ValueError naming the swept counts
+        self.last_seconds = float("nan")
+        self.slider = widgets.SelectionSlider(
+            options=[(str(int(b)), int(b)) for b in sweep.bins],
+            value=start,
+            description="bins b",
+            continuous_update=True,  # no training: cheap enough to follow the drag
+            style={"description_width": "70px"},
+            layout=widgets.Layout(width="420px"),
+        )
+        self._output = widgets.interactive_output(self._redraw, {"bins": self.slider})
+        self.widget = widgets.VBox([self.slider, self._output])
+
+    def figure(self, bins: int) -> Figure:
+        """Return the sweep's picture with ``bins`` marked and summarised in the title.
+
+        Args:
+            bins: One of the swept bin counts.
+
+        Returns:
+            The Figure.
+
+        Raises:
+            ValueError: If ``bins`` was not swept.
+        """
+        fig = plot_bins_sweep(self.sweep, highlight=bins)
+        fig.suptitle(self.sweep.summary(bins), fontsize=10)
+        return fig
+
+    def _redraw(self, bins: int) -> None:
+        start = time.perf_counter()
+        display(self.figure(bins))
+        self.last_seconds = time.perf_counter() - start
+
+    def move(self, bins: int) -> float:
+        """Set the slider as a learner would and return the seconds until the redraw is done.
+
+        Raises:
+            ValueError: If ``bins`` was not swept.
+        """
+        self.sweep.index(bins)
+        start = time.perf_counter()
+        self.slider.value = int(bins)
+        return time.perf_counter() - start
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def bins_sweep_explorer(sweep: BinsSweep, bins: int | None = None) -> BinsSweepExplorer:
+    """Build the Lesson 2 widget: a slider over the swept bin counts of CartPole.
+
+    Args:
+        sweep: The computed :class:`utils.discretize.BinsSweep`.
+        bins: The count shown first; default the middle of the swept counts.
+
+    Returns:
+        The :class:`BinsSweepExplorer`; display it (or its ``.widget``).
+
+    Raises:
+        TypeError: If ``sweep`` is not a ``BinsSweep``.
+        ValueError: If ``bins`` is not one of the swept counts.
+    """
+    return BinsSweepExplorer(sweep, bins)
