@@ -137,14 +137,14 @@ def test_new_figure_is_not_managed_by_pyplot():
         new_figure(0)
 
 
-def test_q_scatter_marks_optimal_entries_and_selected_states():
+def test_q_scatter_marks_greedy_entries_and_selected_states():
     q_star = np.array([[1.0, 2.0], [3.0, 0.0], [5.0, 5.5]])
-    q = q_star - 0.5
+    q = np.array([[0.5, 0.0], [2.5, -0.5], [4.5, 5.0]])  # greedy: action 0, 0, 1
     fig = plot_q_scatter(q, q_star, states=np.array([True, True, False]), title="t")
     ax = fig.axes[0]
-    other, optimal = ax.collections
-    np.testing.assert_allclose(sorted(optimal.get_offsets()[:, 0]), [2.0, 3.0])
-    np.testing.assert_allclose(sorted(other.get_offsets()[:, 0]), [0.0, 1.0])
+    other, greedy = ax.collections
+    np.testing.assert_allclose(sorted(greedy.get_offsets()[:, 0]), [1.0, 3.0])  # x is Q*
+    np.testing.assert_allclose(sorted(other.get_offsets()[:, 0]), [0.0, 2.0])
     with pytest.raises(ValueError, match="q_star"):
         plot_q_scatter(np.zeros((3, 2)), np.zeros((2, 2)))
     with pytest.raises(ValueError, match="states"):

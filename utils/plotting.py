@@ -386,9 +386,9 @@ def plot_q_scatter(
 ) -> Figure:
     """Scatter every learned ``Q(s, a)`` against its exact ``Q*(s, a)``.
 
-    Points on the diagonal are exact. The entries of the optimal actions (``argmax_a Q*``)
-    are drawn in a second colour: they are the ones a good policy keeps trying, so they
-    usually end up closer to the diagonal than the rest.
+    Points on the diagonal are exact. The entries of the learned greedy actions
+    (``argmax_a Q``, the ones the agent keeps choosing and so keeps updating) are drawn in a
+    second colour; the others are tried only while exploring.
 
     Args:
         q_table: Learned table, shape ``(n_states, n_actions)``.
@@ -416,13 +416,13 @@ def plot_q_scatter(
     if states.shape != (q.shape[0],) or states.dtype != bool:
         raise ValueError(f"states must be a boolean mask of shape ({q.shape[0]},)")
     best = np.zeros_like(q, dtype=bool)
-    best[np.arange(q.shape[0]), np.argmax(exact, axis=1)] = True
+    best[np.arange(q.shape[0]), np.argmax(q, axis=1)] = True
     shown = np.broadcast_to(states[:, None], q.shape)
 
     fig, ax = _figure_and_axes(ax, (4.4, 4.0))
-    rest, optimal = shown & ~best, shown & best
+    rest, greedy = shown & ~best, shown & best
     ax.scatter(exact[rest], q[rest], s=6, alpha=0.4, label="other actions")
-    ax.scatter(exact[optimal], q[optimal], s=6, alpha=0.7, label=r"optimal action $\arg\max_a Q^*$")
+    ax.scatter(exact[greedy], q[greedy], s=6, alpha=0.7, label="greedy action of learned Q")
     low = float(min(exact[shown].min(), q[shown].min()))
     high = float(max(exact[shown].max(), q[shown].max()))
     ax.plot([low, high], [low, high], color="0.3", linestyle="--", linewidth=1, label="exact")
