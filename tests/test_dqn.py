@@ -196,22 +196,22 @@ def test_interrupt_keeps_what_was_learned(monkeypatch, trainer):
 
 
 def test_train_many_with_one_agent_matches_train():
-    config = DQNConfig(**{**TINY, "total_steps": 3000})
+    config = DQNConfig(**{**TINY, "total_steps": 1500})
     single = train("CartPole-v1", config, seed=11, progress=False)
     (batched,) = train_many("CartPole-v1", config, seeds=[11], progress=False)
-    n = 20
+    n = 25  # epsilon is 0.05 after step 300: most of these episodes follow the learned Q
     assert len(single.history.episode_returns) > n
     np.testing.assert_array_equal(
         batched.history.episode_returns[:n], single.history.episode_returns[:n]
     )
-    np.testing.assert_allclose(batched.history.losses[:500], single.history.losses[:500], rtol=1e-4)
+    np.testing.assert_allclose(batched.history.losses, single.history.losses, rtol=1e-4)
 
 
 def test_an_agent_does_not_change_when_others_are_added():
-    config = DQNConfig(**{**TINY, "total_steps": 3000})
+    config = DQNConfig(**{**TINY, "total_steps": 1500})
     (alone,) = train_many("CartPole-v1", config, seeds=[5], progress=False)
     together = train_many("CartPole-v1", config, seeds=[2, 5, 9], progress=False)
-    n = 20
+    n = 25
     np.testing.assert_array_equal(
         together[1].history.episode_returns[:n], alone.history.episode_returns[:n]
     )
@@ -249,3 +249,32 @@ def test_evaluation_during_training_and_stop_when_solved():
     runs = train_many("CartPole-v1", config, seeds=[0, 1], progress=False)
     assert [r.global_step for r in runs] == [200, 200]
     np.testing.assert_allclose(runs[0].history.eval_returns, run.history.eval_returns)
+
+
+def test_device_is_chosen_in_one_place(monkeypatch):
+    monkeypatch.setenv(dqn.DEVICE_ENV_VAR, "cpu")
+    assert dqn.default_device() == torch.device("cpu")
+    monkeypatch.delenv(dqn.DEVICE_ENV_VAR)
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert dqn.default_device().type == expected
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_train_many_on_gpu_matches_cpu():
+    config = DQNConfig(**TINY)
+    cpu = train_many("CartPole-v1", config, seeds=[0, 1], progress=False, device="cpu")
+    gpu = train_many("CartPole-v1", config, seeds=[0, 1], progress=False, device="cuda")
+    for a, b in zip(cpu, gpu, strict=True):
+        np.testing.assert_array_equal(
+            a.history.episode_returns[:10], b.history.episode_returns[:10]
+        )
+        assert next(b.q_network.parameters()).device.type == "cpu"
+
+
+def test_learning_rate_can_anneal_to_an_end_value():
+    config = DQNConfig(**{**TINY, "learning_rate_end": 0.0})
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=config.learning_rate)
+    dqn._set_learning_rate(optimizer, config, step=300)
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(config.learning_rate / 2)
+    dqn._set_learning_rate(optimizer, config, step=600)
+    assert optimizer.param_groups[0]["lr"] == 0.0

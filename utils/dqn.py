@@ -12,9 +12,10 @@ C steps (a hard copy with ``tau=1``, a Polyak average with ``tau<1``).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from utils.replay import Batch, ReplayBuffer
 from utils.schedules import LinearSchedule
 
 LOSSES = ("huber", "mse")
+DEVICE_ENV_VAR = "DQN_COURSE_DEVICE"
 CHECKPOINT_FORMAT = "dqn-course-checkpoint/1"
 
 
@@ -42,7 +44,9 @@ class DQNConfig:
     total_steps: int = 50_000
     """Environment steps to train for (per agent)."""
     learning_rate: float = 1e-3
-    """Adam step size."""
+    """Adam step size at the start."""
+    learning_rate_end: float | None = None
+    """If set, the step size falls linearly to this by ``total_steps`` (None: constant)."""
     gamma: float = 0.99
     """Discount factor in [0, 1]."""
     batch_size: int = 64
@@ -84,6 +88,8 @@ class DQNConfig:
         """Raise ``ValueError``/``TypeError`` naming the first bad field; return self if fine."""
         check_int("total_steps", self.total_steps, minimum=1)
         check_float("learning_rate", self.learning_rate, low=0.0, low_inclusive=False)
+        if self.learning_rate_end is not None:
+            check_float("learning_rate_end", self.learning_rate_end, low=0.0)
         check_probability("gamma", self.gamma)
         check_int("batch_size", self.batch_size, minimum=1)
         check_int("buffer_size", self.buffer_size, minimum=1)
@@ -137,6 +143,21 @@ class DQNConfig:
         if "hidden_sizes" in d:
             d["hidden_sizes"] = tuple(d["hidden_sizes"])
         return cls(**d).validate()
+
+
+def default_device() -> torch.device:
+    """Return the device batched training uses: the one place it is chosen.
+
+    ``$DQN_COURSE_DEVICE`` wins if set (``cpu``, ``cuda``, ``cuda:1``, ...); otherwise a CUDA
+    GPU when one is present, else the CPU. The course is fast on the CPU; a GPU pays off
+    only for many agents at once (:func:`train_many` with large K).
+    """
+    import os
+
+    name = os.environ.get(DEVICE_ENV_VAR)
+    if name:
+        return torch.device(name)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 # --- the pieces of one update ------------------------------------------------------------
@@ -383,10 +404,10 @@ def _streams(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
 class _Recorder:
     """Collects a run's history in preallocated arrays (no per-step list appends)."""
 
-    def __init__(self, config: DQNConfig, n_agents: int):
+    def __init__(self, config: DQNConfig, n_agents: int, device: torch.device | None = None):
         n_updates = config.total_steps // config.train_frequency + 1
-        self.losses = torch.zeros(n_updates, n_agents)
-        self.max_q = torch.zeros(n_updates, n_agents)
+        self.losses = torch.zeros(n_updates, n_agents, device=device)
+        self.max_q = torch.zeros(n_updates, n_agents, device=device)
         self.update_steps = np.zeros(n_updates, dtype=np.int64)
         self.n_updates = 0
         self.episodes: list[list[tuple[float, int, int]]] = [[] for _ in range(n_agents)]
@@ -406,13 +427,39 @@ class _Recorder:
             episode_lengths=np.array([e[1] for e in ep], dtype=np.int64),
             episode_end_steps=np.array([e[2] for e in ep], dtype=np.int64),
             update_steps=self.update_steps[:n].copy(),
-            losses=self.losses[:n, k].numpy().astype(np.float64),
-            max_q=self.max_q[:n, k].numpy().astype(np.float64),
+            losses=self.losses[:n, k].cpu().numpy().astype(np.float64),
+            max_q=self.max_q[:n, k].cpu().numpy().astype(np.float64),
             eval_steps=eval_steps,
             eval_returns=eval_returns,
             solved_step=solved_step,
             wall_seconds=wall,
         )
+
+
+def _set_learning_rate(optimizer: torch.optim.Optimizer, config: DQNConfig, step: int) -> None:
+    """Anneal the step size linearly to ``learning_rate_end`` (if set) by ``total_steps``."""
+    if config.learning_rate_end is None:
+        return
+    fraction = min(step / config.total_steps, 1.0)
+    lr = config.learning_rate + fraction * (config.learning_rate_end - config.learning_rate)
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
+@contextlib.contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run the block with ``n`` torch threads, then restore the previous setting.
+
+    The course's networks are tiny: one thread is faster than several (threads cost more to
+    wake than the work they share), and on a busy 2-core machine extra threads only fight.
+    """
+    check_int("n", n, minimum=1)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def _optimizer(params, config: DQNConfig) -> torch.optim.Optimizer:
@@ -428,6 +475,7 @@ def train(
     *,
     progress: bool = True,
     callback: Callable[[int, QNetwork, QNetwork | None], None] | None = None,
+    threads: int = 1,
 ) -> DQNRun:
     """Train one DQN agent on ``env_id`` and return the run.
 
@@ -446,6 +494,7 @@ def train(
         callback: Called as ``callback(global_step, q_network, target_network)`` after every
             gradient update (``target_network`` is None for a single network). For lessons
             that look inside training; it slows training down.
+        threads: Torch threads while training (restored afterwards); 1 is fastest here.
 
     Returns:
         A :class:`DQNRun`.
@@ -454,6 +503,17 @@ def train(
     seed = check_seed("seed", seed)
     if callback is not None and not callable(callback):
         raise TypeError("callback must be callable or None")
+    with torch_threads(threads):
+        return _train(env_id, config, seed, progress, callback)
+
+
+def _train(
+    env_id: str,
+    config: DQNConfig,
+    seed: int,
+    progress: bool,
+    callback: Callable[[int, QNetwork, QNetwork | None], None] | None,
+) -> DQNRun:
     env = make_env(env_id)
     obs_dim, n_actions = _check_env(env)
 
@@ -526,8 +586,10 @@ def train(
                 if config.stop_when_solved and mean >= config.solved_return:
                     stop_step = global_step
                     break
-            if global_step % 1000 == 0:
-                bar.update(1000)
+            if global_step % 100 == 0:
+                _set_learning_rate(optimizer, config, global_step)
+                if global_step % 1000 == 0:
+                    bar.update(1000)
     except KeyboardInterrupt:
         interrupted = True
         global_step -= 1  # the interrupted step may be half done; its data is in the buffer
@@ -546,7 +608,8 @@ def _evaluate_during_training(
 ) -> np.ndarray:
     """Mean greedy return per agent over ``config.eval_episodes`` episodes."""
     if isinstance(net, StackedQNetwork):
-        q_values = net
+        device = net.weights[0].device
+        q_values = lambda x: net(x.to(device)).cpu()
     else:
         q_values = lambda x: net(x[0])[None]
     returns = evaluate_greedy(env_id, q_values, seeds, config.eval_episodes, _EVAL_SALT_TRAINING)
@@ -590,7 +653,13 @@ def _clip_per_agent(params: list[torch.Tensor], max_norm: float) -> None:
 
 
 def train_many(
-    env_id: str, config: DQNConfig, seeds: Sequence[int], *, progress: bool = True
+    env_id: str,
+    config: DQNConfig,
+    seeds: Sequence[int],
+    *,
+    progress: bool = True,
+    threads: int = 1,
+    device: str | torch.device | None = None,
 ) -> list[DQNRun]:
     """Train ``len(seeds)`` independent agents at once and return one run per seed.
 
@@ -608,6 +677,9 @@ def train_many(
         config: Hyperparameters shared by all agents; validated first.
         seeds: Distinct seeds, one per agent.
         progress: Show a ``tqdm`` progress bar.
+        threads: Torch threads while training (restored afterwards).
+        device: Where the stacked networks train; default :func:`default_device`. The
+            returned runs' networks are on the CPU either way.
 
     Returns:
         A list of :class:`DQNRun`, in the order of ``seeds``.
@@ -618,6 +690,14 @@ def train_many(
     seeds = [check_seed("seeds[i]", s) for s in seeds]
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct, got {seeds}")
+    device = default_device() if device is None else torch.device(device)
+    with torch_threads(threads):
+        return _train_many(env_id, config, seeds, progress, device)
+
+
+def _train_many(
+    env_id: str, config: DQNConfig, seeds: list[int], progress: bool, device: torch.device
+) -> list[DQNRun]:
     k_agents = len(seeds)
     envs = gym.vector.SyncVectorEnv(
         [lambda: gym.make(env_id)] * k_agents,
@@ -630,7 +710,7 @@ def train_many(
     for s in seeds:
         torch.manual_seed(s)
         nets.append(QNetwork(obs_dim, n_actions, config.hidden_sizes))
-    q_network = StackedQNetwork(nets)
+    q_network = StackedQNetwork(nets).to(device)
     target_network = None
     if config.target_update_period is not None:
         target_network = copy.deepcopy(q_network).requires_grad_(False)
@@ -638,10 +718,11 @@ def train_many(
     optimizer = _optimizer(params, config)
     buffer = ReplayBuffer(config.buffer_size, (obs_dim,), n_agents=k_agents)
     epsilon = LinearSchedule(config.epsilon_start, config.epsilon_end, config.epsilon_decay_steps)
-    rec = _Recorder(config, k_agents)
+    rec = _Recorder(config, k_agents, device)
     block = _RandomBlocks([e for e, _ in streams], n_actions)
     replay_rngs = [r for _, r in streams]
-    rows = torch.arange(k_agents)[:, None]
+    rows = torch.arange(k_agents, device=device)[:, None]
+    columns = torch.arange(config.batch_size, device=device)
 
     start = time.perf_counter()
     global_step, interrupted = 0, False
@@ -655,7 +736,8 @@ def train_many(
         for global_step in range(1, config.total_steps + 1):
             u, random_action = block.next()
             with torch.no_grad():
-                greedy = q_network(torch.from_numpy(obs)[:, None]).argmax(-1)[:, 0].numpy()
+                q = q_network(torch.from_numpy(obs).to(device)[:, None])
+                greedy = q.argmax(-1)[:, 0].cpu().numpy()
             actions = np.where(u < epsilon(global_step - 1), random_action, greedy)
             next_obs, rewards, terminated, truncated, infos = envs.step(actions)
             done = terminated | truncated
@@ -675,10 +757,10 @@ def train_many(
             obs = next_obs.astype(np.float32)
 
             if global_step > config.learning_starts and global_step % config.train_frequency == 0:
-                batch = buffer.sample(config.batch_size, replay_rngs)
+                batch = buffer.sample(config.batch_size, replay_rngs, device)
                 targets = _targets(batch, q_network, target_network or q_network, config)
                 q_all = q_network(batch.obs)
-                q_taken = q_all[rows, torch.arange(config.batch_size), batch.actions]
+                q_taken = q_all[rows, columns, batch.actions]
                 loss_per_agent = q_loss(q_taken, targets, config.loss)
                 optimizer.zero_grad(set_to_none=True)
                 loss_per_agent.sum().backward()  # agent k's gradient is its own loss's
@@ -704,8 +786,10 @@ def train_many(
                             stopped[k] = (global_step, q_network.network(k))
                 if len(stopped) == k_agents:
                     break
-            if global_step % 1000 == 0:
-                bar.update(1000)
+            if global_step % 100 == 0:
+                _set_learning_rate(optimizer, config, global_step)
+                if global_step % 1000 == 0:
+                    bar.update(1000)
     except KeyboardInterrupt:
         interrupted = True
         global_step -= 1

@@ -86,7 +86,10 @@ class ReplayBuffer:
         return np.stack([rng.integers(0, self.size, batch_size) for rng in rngs])
 
     def sample(
-        self, batch_size: int, rng: np.random.Generator | list[np.random.Generator]
+        self,
+        batch_size: int,
+        rng: np.random.Generator | list[np.random.Generator],
+        device: torch.device | str | None = None,
     ) -> Batch:
         """Sample a minibatch uniformly with replacement.
 
@@ -94,6 +97,7 @@ class ReplayBuffer:
             batch_size: Transitions per agent (>= 1). Sampling is with replacement, so a
                 batch may be larger than what is stored (early in training).
             rng: A NumPy generator (single buffer), or a list of K generators, one per agent.
+            device: Put the tensors there (default: the CPU, where they are stored).
 
         Returns:
             A :class:`Batch`; shapes ``(batch, ...)`` for one generator, ``(K, batch, ...)``
@@ -108,11 +112,11 @@ class ReplayBuffer:
             raise TypeError(f"rng must be a numpy Generator (or a list of {self.n_agents})")
         if not stacked:
             idx = rngs[0].integers(0, self.size, batch_size)
-            take = lambda a: torch.from_numpy(a[0, idx])
+            take = lambda a: torch.from_numpy(a[0, idx]).to(device)
         else:
             idx = self.sample_indices(batch_size, rngs)
             rows = np.arange(self.n_agents)[:, None]
-            take = lambda a: torch.from_numpy(a[rows, idx])
+            take = lambda a: torch.from_numpy(a[rows, idx]).to(device)
         return Batch(
             take(self.obs), take(self.actions), take(self.rewards),
             take(self.next_obs), take(self.terminated),
