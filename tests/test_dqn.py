@@ -278,3 +278,60 @@ def test_learning_rate_can_anneal_to_an_end_value():
     assert optimizer.param_groups[0]["lr"] == pytest.approx(config.learning_rate / 2)
     dqn._set_learning_rate(optimizer, config, step=600)
     assert optimizer.param_groups[0]["lr"] == 0.0
+
+
+def _one_batch() -> dqn.Batch:
+    return dqn.Batch(
+        obs=torch.zeros(2, 4),
+        actions=torch.tensor([0, 1]),
+        rewards=torch.tensor([1.0, 1.0]),
+        next_obs=torch.ones(2, 4),
+        terminated=torch.tensor([0.0, 1.0]),
+    )
+
+
+def test_correct_targets_mask_terminal_and_carry_no_gradient():
+    torch.manual_seed(0)
+    net = QNetwork(4, 2, (8,))
+    y = dqn._targets(_one_batch(), net, net, DQNConfig())
+    best = net(torch.ones(1, 4)).max().item()
+    assert y[1].item() == 1.0 and y[0].item() == pytest.approx(1.0 + 0.99 * best)
+    assert not y.requires_grad
+
+
+def test_bug_no_terminal_mask_bootstraps_from_terminal_states():
+    torch.manual_seed(0)
+    net = QNetwork(4, 2, (8,))
+    y = dqn._targets(_one_batch(), net, net, DQNConfig(bugs=("no_terminal_mask",)))
+    best = net(torch.ones(1, 4)).max().item()
+    assert y[1].item() == pytest.approx(1.0 + 0.99 * best)
+
+
+def test_bug_gradient_through_target_leaves_the_target_attached():
+    torch.manual_seed(0)
+    net = QNetwork(4, 2, (8,))
+    y = dqn._targets(_one_batch(), net, net, DQNConfig(bugs=("gradient_through_target",)))
+    assert y.requires_grad
+    y.sum().backward()
+    assert net.linears()[0].weight.grad.abs().sum() > 0
+
+
+def test_bug_bootstrap_on_truncated_stores_time_limits_as_terminal(short_time_limit, monkeypatch):
+    stored = []
+    original_add = dqn.ReplayBuffer.add
+
+    def spy(self, obs, action, reward, next_obs, terminated):
+        stored.append(bool(np.asarray(terminated).any()))
+        original_add(self, obs, action, reward, next_obs, terminated)
+
+    monkeypatch.setattr(dqn.ReplayBuffer, "add", spy)
+    config = DQNConfig(**{**TINY, "total_steps": 50, "bugs": ("bootstrap_on_truncated",)})
+    train(short_time_limit, config, seed=0, progress=False)
+    assert stored == [False, False, False, False, True] * 10
+
+
+def test_unknown_bug_and_bad_reward_scale_are_rejected():
+    with pytest.raises(ValueError, match="bugs"):
+        DQNConfig(bugs=("typo",)).validate()
+    with pytest.raises(ValueError, match="reward_scale"):
+        DQNConfig(reward_scale=0.0).validate()

@@ -33,6 +33,14 @@ from utils.replay import Batch, ReplayBuffer
 from utils.schedules import LinearSchedule
 
 LOSSES = ("huber", "mse")
+BUGS = {
+    "bootstrap_on_truncated": "stores terminated OR truncated as the terminal flag, so a "
+    "time-limit cut is treated as the end of the world",
+    "no_terminal_mask": "bootstraps from terminal states too: y = r + gamma * max Q(s', .)",
+    "gradient_through_target": "computes the target with gradient on, so the update also "
+    "moves the target (only matters when the online network makes the target)",
+}
+"""Deliberate mistakes Lesson 5 switches on one at a time, with what each does wrong."""
 DEVICE_ENV_VAR = "DQN_COURSE_DEVICE"
 CHECKPOINT_FORMAT = "dqn-course-checkpoint/1"
 
@@ -83,6 +91,10 @@ class DQNConfig:
     """Mean greedy return that counts as solved; the first step it is reached is recorded."""
     stop_when_solved: bool = False
     """Stop training at the first evaluation that reaches ``solved_return``."""
+    reward_scale: float = 1.0
+    """Multiply rewards by this before learning (returns are still reported unscaled)."""
+    bugs: tuple[str, ...] = ()
+    """Deliberate mistakes from :data:`BUGS` (Lesson 5); empty for a correct agent."""
 
     def validate(self) -> DQNConfig:
         """Raise ``ValueError``/``TypeError`` naming the first bad field; return self if fine."""
@@ -124,12 +136,18 @@ class DQNConfig:
             check_float("solved_return", self.solved_return)
         if self.stop_when_solved and (self.solved_return is None or self.eval_every == 0):
             raise ValueError("stop_when_solved needs solved_return and eval_every > 0")
+        check_float("reward_scale", self.reward_scale, low=0.0, low_inclusive=False)
+        if isinstance(self.bugs, str) or not isinstance(self.bugs, (tuple, list)):
+            raise TypeError(f"bugs must be a tuple of names, got {self.bugs!r}")
+        for bug in self.bugs:
+            check_choice("bugs[i]", bug, tuple(BUGS))
         return self
 
     def to_dict(self) -> dict:
         """Return the config as plain Python values (for checkpoints and result files)."""
         d = asdict(self)
         d["hidden_sizes"] = list(self.hidden_sizes)
+        d["bugs"] = list(self.bugs)
         return d
 
     @classmethod
@@ -140,8 +158,9 @@ class DQNConfig:
         if unknown:
             raise ValueError(f"unknown DQNConfig fields: {sorted(unknown)}")
         d = dict(d)
-        if "hidden_sizes" in d:
-            d["hidden_sizes"] = tuple(d["hidden_sizes"])
+        for key in ("hidden_sizes", "bugs"):
+            if key in d:
+                d[key] = tuple(d[key])
         return cls(**d).validate()
 
 
@@ -158,6 +177,32 @@ def default_device() -> torch.device:
     if name:
         return torch.device(name)
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def cartpole_config(**overrides) -> DQNConfig:
+    """Return the course's DQN settings for CartPole-v1, with ``overrides`` applied.
+
+    Lessons 4-5 and ``benchmarks/bench_dqn.py`` use these; the benchmark's committed results
+    say how they do over 10 seeds. Unknown keys raise ``TypeError``; bad values ``ValueError``.
+    """
+    settings = dict(
+        total_steps=50_000,
+        learning_rate=1e-3,
+        learning_rate_end=0.0,
+        gamma=0.99,
+        batch_size=64,
+        buffer_size=50_000,
+        learning_starts=1_000,
+        train_frequency=1,
+        epsilon_start=1.0,
+        epsilon_end=0.05,
+        epsilon_decay_steps=10_000,
+        hidden_sizes=(64, 64),
+        loss="huber",
+        target_update_period=100,
+    )
+    settings.update(overrides)
+    return DQNConfig(**settings).validate()
 
 
 # --- the pieces of one update ------------------------------------------------------------
@@ -230,13 +275,23 @@ def soft_update(target: nn.Module, online: nn.Module, tau: float) -> None:
 
 def _targets(batch: Batch, online: nn.Module, target: nn.Module, config: DQNConfig) -> torch.Tensor:
     """TD targets for ``batch``; ``target`` is the online net itself when there is no copy."""
-    with torch.no_grad():
+    terminated = batch.terminated
+    if "no_terminal_mask" in config.bugs:
+        terminated = torch.zeros_like(terminated)
+    with torch.set_grad_enabled("gradient_through_target" in config.bugs):
         next_q = target(batch.next_obs)
         if config.double_dqn:
             return double_dqn_target(
-                batch.rewards, online(batch.next_obs), next_q, batch.terminated, config.gamma
+                batch.rewards, online(batch.next_obs), next_q, terminated, config.gamma
             )
-        return td_target(batch.rewards, next_q, batch.terminated, config.gamma)
+        return td_target(batch.rewards, next_q, terminated, config.gamma)
+
+
+def _stored_terminal(terminated, truncated, config: DQNConfig):
+    """The flag the buffer keeps: Gymnasium's ``terminated`` (unless a Lesson 5 bug is on)."""
+    if "bootstrap_on_truncated" in config.bugs:
+        return terminated | truncated
+    return terminated
 
 
 # --- results ---------------------------------------------------------------------------------
@@ -546,7 +601,8 @@ def _train(
                 action = int(q.argmax())
             next_obs, reward, terminated, truncated, _ = env.step(action)
             # 2. remember: terminated (not truncated) decides whether s' has a future
-            buffer.add(obs, action, reward, next_obs, terminated)
+            flag = _stored_terminal(terminated, truncated, config)
+            buffer.add(obs, action, reward * config.reward_scale, next_obs, flag)
             episode_return += float(reward)
             episode_length += 1
             obs = next_obs
@@ -746,7 +802,8 @@ def _train_many(
                 real_next = next_obs.copy()
                 for k in np.flatnonzero(done):
                     real_next[k] = infos["final_obs"][k]
-            buffer.add(obs, actions, rewards, real_next, terminated)
+            flag = _stored_terminal(terminated, truncated, config)
+            buffer.add(obs, actions, rewards * config.reward_scale, real_next, flag)
             episode_return += rewards
             episode_length += 1
             for k in np.flatnonzero(done):
