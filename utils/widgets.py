@@ -53,13 +53,15 @@ class QLearningExplorer:
         alpha: float = 0.1,
         gamma: float = 0.99,
         epsilon: float = 0.1,
-        episodes: int = 1500,
-        max_episodes: int = 3000,
+        episodes: int = 1000,
+        max_episodes: int = 2000,
         window: int = 100,
+        dpi: int = 72,
     ) -> None:
         self.seed = check_seed("seed", seed)
         self.max_episodes = check_int("max_episodes", max_episodes, minimum=100)
         self.window = check_int("window", window, minimum=1)
+        self.dpi = check_int("dpi", dpi, minimum=30)
         check_float("alpha", alpha, low=0.0, high=1.0, low_inclusive=False)
         check_probability("gamma", gamma)
         check_probability("epsilon", epsilon)
@@ -148,6 +150,7 @@ class QLearningExplorer:
         distance = float(np.abs(result.q_table - q_star).max())
 
         fig, (left, right) = new_figure(2, figsize=(10.5, 4.0))
+        fig.set_dpi(self.dpi)  # fewer pixels to encode: the redraw stays well under a second
         plot_q_table(
             result.q_table,
             self.env.unwrapped.desc,
@@ -207,7 +210,7 @@ def q_learning_explorer(**kwargs: Any) -> QLearningExplorer:
     Args:
         **kwargs: See :class:`QLearningExplorer` (``map_name``, ``is_slippery``, ``seed``,
             starting values ``alpha``, ``gamma``, ``epsilon``, ``episodes``, ``max_episodes``,
-            ``window``).
+            ``window``, ``dpi``).
 
     Returns:
         The :class:`QLearningExplorer`; display it (or its ``.widget``).
