@@ -215,7 +215,7 @@ class Exercise:
 # Lesson 0: the discounted return of one episode
 # --------------------------------------------------------------------------------------
 # Signature the learner fills in: discounted_return(rewards, gamma) -> float
-# with rewards = [r_0, r_1, ..., r_{T-1}]: G_0 = sum_t gamma**t * r_t.
+# with rewards = [r_1, r_2, ..., r_T]: G_0 = sum_k gamma**k * r_{k+1} (README notation).
 
 
 def _return_reference(rewards, gamma):
@@ -241,7 +241,7 @@ def _return_last_only(rewards, gamma):
 _RETURN_SOLUTION = """\
 def discounted_return(rewards, gamma):
     g = 0.0
-    for r in reversed(rewards):  # G_t = r_t + gamma * G_{t+1}, from the end backwards
+    for r in reversed(rewards):  # G_t = r_{t+1} + gamma * G_{t+1}, from the end backwards
         g = r + gamma * g
     return g"""
 
@@ -260,12 +260,12 @@ DISCOUNTED_RETURN = Exercise(
     mistakes=(
         Mistake(
             "summed the rewards without discounting",
-            "reward r_t counts gamma**t times: later rewards weigh less.",
+            "the k-th reward of the list counts gamma**k times: later rewards weigh less.",
             _return_undiscounted,
         ),
         Mistake(
             "discounted the first reward too",
-            "the first reward r_0 is not discounted: its weight is gamma**0 = 1.",
+            "the first reward (r_1) is not discounted: its weight is gamma**0 = 1.",
             _return_off_by_one,
         ),
         Mistake(
@@ -276,11 +276,11 @@ DISCOUNTED_RETURN = Exercise(
         ),
         Mistake(
             "kept only the last reward",
-            "add up every reward, each with its own weight gamma**t.",
+            "add up every reward, each with its own weight gamma**k.",
             _return_last_only,
         ),
     ),
-    hint="G_0 = r_0 + gamma * r_1 + gamma**2 * r_2 + ...",
+    hint="G_0 = r_1 + gamma * r_2 + gamma**2 * r_3 + ... (the list starts with r_1).",
     solution=_RETURN_SOLUTION,
 )
 
@@ -288,7 +288,7 @@ DISCOUNTED_RETURN = Exercise(
 def check_discounted_return(fn: Callable[..., Any]) -> Verdict:
     """Check the Lesson 0 exercise: the discounted return of a list of rewards.
 
-    ``fn(rewards, gamma)`` must return ``sum_t gamma**t * rewards[t]`` as a float.
+    ``fn(rewards, gamma)`` must return ``sum_k gamma**k * rewards[k]`` as a float.
     Prints a friendly verdict and returns it.
 
     Args:
