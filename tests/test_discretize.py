@@ -112,7 +112,7 @@ def test_reset_and_step_return_state_numbers_and_seeding_repeats():
         obs, _ = env.reset(seed=seed)
         states = [obs]
         for t in range(30):
-            obs, reward, terminated, truncated, _ = env.step(t % 2)
+            obs, _, terminated, truncated, _ = env.step(t % 2)
             states.append(obs)
             if terminated or truncated:
                 break

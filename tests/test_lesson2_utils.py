@@ -311,7 +311,8 @@ def test_bin_index_checker_names_the_mistake():
         return int(np.floor((value - low) / ((high - low) / bins)))
 
     verdict = check_bin_index(no_clip)
-    assert verdict.status == "wrong" and verdict.mistake == "did not clip values outside [low, high]"
+    assert verdict.status == "wrong"
+    assert verdict.mistake == "did not clip values outside [low, high]"
 
     def as_float(value, low, high, bins):
         return float(bin_index(value, low, high, bins))
