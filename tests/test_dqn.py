@@ -335,3 +335,31 @@ def test_unknown_bug_and_bad_reward_scale_are_rejected():
         DQNConfig(bugs=("typo",)).validate()
     with pytest.raises(ValueError, match="reward_scale"):
         DQNConfig(reward_scale=0.0).validate()
+
+
+def _balancing_q(obs: torch.Tensor) -> torch.Tensor:
+    """A hand-made 'Q' whose greedy policy pushes the cart under the falling pole."""
+    lean = obs[..., 2] + obs[..., 3]
+    return torch.stack([-lean, lean], dim=-1)
+
+
+def test_fast_cartpole_evaluation_matches_single_envs_from_the_same_starts():
+    returns = dqn.evaluate_greedy("CartPole-v1", _balancing_q, seeds=[4], episodes=6, salt=9)
+    starts = np.random.default_rng([4, 9]).uniform(-0.05, 0.05, (6, 4))
+    for start, fast in zip(starts, returns[0], strict=True):
+        env = gym.make("CartPole-v1")
+        env.reset(seed=0)
+        env.unwrapped.state = start.copy()
+        obs, total, done = start.astype(np.float32), 0.0, False
+        while not done:
+            action = int(_balancing_q(torch.from_numpy(obs)).argmax())
+            obs, reward, terminated, truncated, _ = env.step(action)
+            total += reward
+            done = terminated or truncated
+        assert total == fast
+
+
+def test_evaluation_of_an_agent_does_not_depend_on_the_others():
+    alone = dqn.evaluate_greedy("CartPole-v1", _balancing_q, seeds=[3], episodes=5)
+    together = dqn.evaluate_greedy("CartPole-v1", _balancing_q, seeds=[1, 3], episodes=5)
+    np.testing.assert_array_equal(alone[0], together[1])

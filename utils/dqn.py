@@ -397,14 +397,16 @@ def evaluate_greedy(
         env_id: Gymnasium id.
         q_values: Maps observations ``(K, episodes, obs_dim)`` to Q-values
             ``(K, episodes, n_actions)``.
-        seeds: One seed per agent; episode ``j`` of agent ``k`` resets with a seed derived
-            from ``(seeds[k], salt)``, so the same agent meets the same start states each time.
+        seeds: One seed per agent; agent ``k``'s start states come from ``(seeds[k], salt)``,
+            so the same agent meets the same start states each time, whoever else is evaluated.
         episodes: Episodes per agent.
         salt: Separates evaluation streams (training-time vs final evaluation).
 
     Returns:
         ``(K, episodes)`` undiscounted returns.
     """
+    if _is_plain_cartpole(env_id):
+        return _cartpole_greedy_returns(env_id, q_values, seeds, episodes, salt)
     k, e = len(seeds), episodes
     envs = [gym.make(env_id) for _ in range(k * e)]
     episode_seeds = [s for seed in seeds for s in _episode_seeds(seed, e, salt)]
@@ -425,6 +427,45 @@ def evaluate_greedy(
         alive = still
     for env in envs:
         env.close()
+    return returns.reshape(k, e)
+
+
+def _is_plain_cartpole(env_id: str) -> bool:
+    spec = gym.spec(env_id)
+    return str(spec.entry_point).endswith("CartPoleEnv") and not spec.kwargs
+
+
+def _cartpole_greedy_returns(
+    env_id: str,
+    q_values: Callable[[torch.Tensor], torch.Tensor],
+    seeds: Sequence[int],
+    episodes: int,
+    salt: int,
+) -> np.ndarray:
+    """:func:`evaluate_greedy` for CartPole, on Gymnasium's NumPy-vectorised CartPole.
+
+    All K x episodes poles are simulated in one array (same equations as ``CartPole-v1``),
+    about 50x faster than stepping that many envs one by one. Each agent's start states are
+    drawn from its own ``(seed, salt)`` generator, so they don't depend on the other agents.
+    """
+    from gymnasium.envs.classic_control.cartpole import CartPoleVectorEnv
+
+    k, e = len(seeds), episodes
+    venv = CartPoleVectorEnv(num_envs=k * e, max_episode_steps=gym.spec(env_id).max_episode_steps)
+    venv.reset(seed=0)
+    starts = np.concatenate(
+        [np.random.default_rng([seed, salt]).uniform(-0.05, 0.05, (e, 4)) for seed in seeds]
+    )
+    venv.state = starts.T.copy()  # the documented start distribution, drawn per agent
+    obs = starts.astype(np.float32)
+    returns = np.zeros(k * e)
+    alive = np.ones(k * e, dtype=bool)
+    while alive.any():
+        actions = q_values(torch.from_numpy(obs).reshape(k, e, -1)).argmax(-1).reshape(-1)
+        obs, reward, terminated, truncated, _ = venv.step(actions.numpy())
+        returns += reward * alive
+        alive &= ~(terminated | truncated)
+    venv.close()
     return returns.reshape(k, e)
 
 
