@@ -17,7 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from utils._checks import check_choice, check_int
+from utils._checks import check_choice, check_float, check_int
 from utils.discretize import BinsSweep
 
 __all__ = [
@@ -27,9 +27,12 @@ __all__ = [
     "plot_distance_to_optimum",
     "plot_greedy_slice",
     "plot_learning_curves",
+    "plot_max_q_vs_bound",
     "plot_q_scatter",
     "plot_q_table",
     "plot_scaling",
+    "plot_target_drift",
+    "returns_on_steps",
     "rolling_mean",
 ]
 
@@ -699,4 +702,213 @@ def plot_greedy_slice(
     ax.set_xlabel(dim_names[dims[0]])
     ax.set_ylabel(dim_names[dims[1]])
     ax.set_title(title or "greedy action of the table (white: never visited)", fontsize=10)
+    return fig
+
+
+# --------------------------------------------------------------------------------------
+# Lesson 3: one network chasing its own target
+# --------------------------------------------------------------------------------------
+
+
+def returns_on_steps(
+    end_steps: np.ndarray, returns: np.ndarray, steps: np.ndarray, *, last: int = 10
+) -> np.ndarray:
+    """Return, at each of ``steps``, the mean return of the last ``last`` episodes ended by then.
+
+    Seeds finish different numbers of episodes, so their returns cannot be stacked episode by
+    episode; read on a common grid of environment steps they can (then pass the stacked rows
+    to :func:`plot_learning_curves` with ``x=steps``).
+
+    Args:
+        end_steps: Global step at which each episode ended, shape ``(n_episodes,)``,
+            non-decreasing (``History.episode_end_steps``).
+        returns: Return of each episode, shape ``(n_episodes,)``.
+        steps: Grid of environment steps, shape ``(n_points,)``.
+        last: How many of the most recent finished episodes to average (>= 1).
+
+    Returns:
+        Shape ``(n_points,)``, float64; NaN where no episode has ended yet.
+
+    Raises:
+        ValueError: If shapes disagree or ``end_steps`` decreases.
+    """
+    last = check_int("last", last, minimum=1)
+    end_steps = np.asarray(end_steps, dtype=float)
+    returns = np.asarray(returns, dtype=float)
+    steps = np.asarray(steps, dtype=float)
+    if end_steps.ndim != 1 or end_steps.shape != returns.shape:
+        raise ValueError(
+            f"end_steps and returns must be 1-D of the same length, got {end_steps.shape} "
+            f"and {returns.shape}"
+        )
+    if steps.ndim != 1:
+        raise ValueError(f"steps must be 1-D, got shape {steps.shape}")
+    if np.any(np.diff(end_steps) < 0):
+        raise ValueError("end_steps must be non-decreasing")
+    finished = np.searchsorted(end_steps, steps, side="right")  # episodes ended by each step
+    total = np.concatenate([[0.0], np.cumsum(returns)])
+    first = np.maximum(finished - last, 0)
+    count = finished - first
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, (total[finished] - total[first]) / count, np.nan)
+
+
+def _block_max(values: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """Maxima of consecutive blocks along the last axis, and the index of each block's end."""
+    n = values.shape[-1]
+    starts = np.arange(0, n, block)
+    return np.maximum.reduceat(values, starts, axis=-1), np.minimum(starts + block, n) - 1
+
+
+def plot_max_q_vs_bound(
+    curves: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    bound: float,
+    *,
+    block: int = 100,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Plot the largest predicted Q-value during training against the largest possible return.
+
+    One thin line per seed, one colour per variant. Each point is the maximum over a block
+    of ``block`` consecutive updates, so a single update above the bound stays visible. The
+    y axis is logarithmic above 1 (``symlog``): runaway values span orders of magnitude.
+
+    Args:
+        curves: ``{label: (update_steps, max_q)}`` with ``update_steps`` of shape
+            ``(n_updates,)`` (the environment step of each update) and ``max_q`` of shape
+            ``(n_seeds, n_updates)`` or ``(n_updates,)`` (``History.max_q`` stacked).
+        bound: The largest discounted return any policy can collect
+            (:func:`utils.dqn.impossible_q_bound`); the region above it is shaded.
+        block: Updates per plotted point (>= 1).
+        ax: Axes to draw on; a new Figure if None.
+        title: Axes title.
+
+    Returns:
+        The Figure.
+
+    Raises:
+        TypeError, ValueError: On a bad argument (the message names it).
+    """
+    if not isinstance(curves, Mapping) or not curves:
+        raise TypeError("curves must be a non-empty mapping {label: (update_steps, max_q)}")
+    block = check_int("block", block, minimum=1)
+    bound = check_float("bound", bound)
+    prepared = []
+    for label, pair in curves.items():
+        if not isinstance(pair, tuple) or len(pair) != 2:
+            raise TypeError(f"curves[{label!r}] must be a tuple (update_steps, max_q)")
+        steps = np.asarray(pair[0], dtype=float)
+        values = np.asarray(pair[1], dtype=float)
+        if values.ndim == 1:
+            values = values[None, :]
+        if steps.ndim != 1 or values.ndim != 2 or values.shape[1] != steps.shape[0]:
+            raise ValueError(
+                f"curves[{label!r}]: max_q must have shape (n_seeds, {steps.shape[0]}) to match "
+                f"update_steps {steps.shape}, got {np.shape(pair[1])}"
+            )
+        if steps.shape[0] == 0:
+            raise ValueError(f"curves[{label!r}] has no updates")
+        prepared.append((label, steps, values))
+
+    fig, ax = _figure_and_axes(ax, (6.4, 3.6))
+    top = bound
+    for label, steps, values in prepared:
+        maxima, ends = _block_max(values, block)
+        shown = f"{label} ({len(maxima)} seeds)" if len(maxima) > 1 else label
+        color = None
+        for i, row in enumerate(maxima):
+            (line,) = ax.plot(
+                steps[ends],
+                row,
+                color=color,
+                linewidth=1.0,
+                alpha=0.8,
+                label=shown if i == 0 else None,
+            )
+            color = line.get_color()
+        top = max(top, float(np.nanmax(maxima)))
+    ax.axhline(bound, color="black", linestyle="--", linewidth=1.2, label=f"bound {bound:.2f}")
+    ax.set_yscale("symlog", linthresh=1.0)
+    ax.axhspan(bound, top * 3, color="tab:red", alpha=0.08, linewidth=0)
+    ax.set_ylim(top=top * 3)
+    ax.set_xlabel("environment step")
+    ax.set_ylabel(r"largest predicted $Q$ (max per block)")
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="upper left", fontsize="small")
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def plot_target_drift(
+    update_steps: np.ndarray,
+    targets: np.ndarray,
+    *,
+    predictions: np.ndarray | None = None,
+    show: Sequence[int] = (0,),
+    bound: float | None = None,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Plot how the TD targets of a fixed batch of transitions move as the network trains.
+
+    With fixed labels (supervised learning) every target would be a flat line. The thick
+    line is the mean target over the batch and the band its range; for the transitions in
+    ``show`` the target ``y_i`` is drawn solid and, if given, the prediction
+    ``Q(s_i, a_i)`` that chases it dashed in the same colour.
+
+    Args:
+        update_steps: Environment step of each recorded update, shape ``(n_updates,)``.
+        targets: ``y`` of every probe transition after every update, shape
+            ``(n_updates, n_probe)``.
+        predictions: Optional ``Q(s_i, a_i)`` after every update, same shape.
+        show: Indices of probe transitions to draw individually (may be empty).
+        bound: Optional largest possible return, drawn as a dashed line.
+        ax: Axes to draw on; a new Figure if None.
+        title: Axes title.
+
+    Returns:
+        The Figure.
+
+    Raises:
+        TypeError, ValueError: On a bad argument (the message names it).
+    """
+    steps = np.asarray(update_steps, dtype=float)
+    y = np.asarray(targets, dtype=float)
+    if steps.ndim != 1 or y.ndim != 2 or y.shape[0] != steps.shape[0] or y.shape[0] == 0:
+        raise ValueError(
+            f"targets must have shape (n_updates, n_probe) with n_updates = {steps.shape[0]} "
+            f"(len(update_steps)) > 0, got {y.shape}"
+        )
+    q = None
+    if predictions is not None:
+        q = np.asarray(predictions, dtype=float)
+        if q.shape != y.shape:
+            raise ValueError(f"predictions must have the shape of targets {y.shape}, got {q.shape}")
+    if isinstance(show, (str, bytes)) or not isinstance(show, Sequence):
+        raise TypeError(f"show must be a sequence of probe indices, got {show!r}")
+    show = [check_int("show[i]", i, minimum=0, maximum=y.shape[1] - 1) for i in show]
+    if bound is not None:
+        bound = check_float("bound", bound)
+
+    fig, ax = _figure_and_axes(ax, (6.4, 3.6))
+    ax.fill_between(steps, y.min(axis=1), y.max(axis=1), color="0.6", alpha=0.25, linewidth=0)
+    ax.plot(steps, y.mean(axis=1), color="black", linewidth=2, label="mean target (band: range)")
+    for i in show:
+        (line,) = ax.plot(steps, y[:, i], linewidth=1.2, label=f"$y$ of transition {i}")
+        if q is not None:
+            ax.plot(steps, q[:, i], linewidth=1.0, linestyle=":", color=line.get_color())
+    if q is not None and show:
+        ax.plot([], [], color="0.3", linestyle=":", label="its prediction $Q(s,a)$")
+    if bound is not None:
+        ax.axhline(
+            bound, color="tab:red", linestyle="--", linewidth=1.2, label=f"bound {bound:.2f}"
+        )
+    ax.set_xlabel("environment step")
+    ax.set_ylabel("TD target $y$")
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="upper left", fontsize="small")
+    ax.grid(alpha=0.3)
     return fig

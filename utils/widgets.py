@@ -9,6 +9,7 @@ GitHub, and for tests). Moving a slider retrains and redraws once the slider is 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ipywidgets as widgets
@@ -19,14 +20,23 @@ from matplotlib.figure import Figure
 from utils._checks import check_float, check_int, check_probability, check_seed
 from utils.discretize import BinsSweep
 from utils.envs import make_env
-from utils.plotting import new_figure, plot_bins_sweep, plot_learning_curves, plot_q_table
+from utils.plotting import (
+    new_figure,
+    plot_bins_sweep,
+    plot_learning_curves,
+    plot_max_q_vs_bound,
+    plot_q_table,
+    returns_on_steps,
+)
 from utils.tabular import greedy_policy, q_learning, success_probability, value_iteration
 
 __all__ = [
     "BinsSweepExplorer",
     "QLearningExplorer",
+    "SingleNetworkExplorer",
     "bins_sweep_explorer",
     "q_learning_explorer",
+    "single_network_explorer",
 ]
 
 
@@ -307,3 +317,171 @@ def bins_sweep_explorer(sweep: BinsSweep, bins: int | None = None) -> BinsSweepE
         ValueError: If ``bins`` is not one of the swept counts.
     """
     return BinsSweepExplorer(sweep, bins)
+
+
+# --------------------------------------------------------------------------------------
+# Lesson 3: browse the single-network runs that are already trained
+# --------------------------------------------------------------------------------------
+
+
+class SingleNetworkExplorer:
+    """Pick a variant (e.g. online / replay) and a seed; its curves are redrawn at once.
+
+    Nothing is trained when a control moves: the runs were computed beforehand. The picture:
+    left, the chosen seed's return (mean of its last 10 episodes, against environment steps)
+    over the range of all seeds of that variant; right, the largest Q-value it predicted at
+    each update against ``bound``, the largest return possible. The title counts the updates
+    whose largest prediction is above the bound.
+
+    Attributes:
+        runs: ``{variant: [run, ...]}`` as given (``utils.dqn.DQNRun`` objects).
+        bound: The largest possible discounted return.
+        widget: The ``ipywidgets.VBox`` to display (controls above the picture).
+        controls: ``{"variant", "seed"}`` -> dropdown widget.
+        last_seconds: Wall time of the last redraw, in seconds.
+    """
+
+    def __init__(
+        self,
+        runs: Mapping[str, Sequence[Any]],
+        bound: float,
+        *,
+        grid_step: int = 250,
+        block: int = 100,
+    ) -> None:
+        if not isinstance(runs, Mapping) or not runs:
+            raise TypeError("runs must be a non-empty mapping {variant: [DQNRun, ...]}")
+        for variant, group in runs.items():
+            if not isinstance(variant, str):
+                raise TypeError(f"runs keys must be strings, got {type(variant).__name__}")
+            if isinstance(group, (str, bytes)) or not isinstance(group, Sequence) or not group:
+                raise TypeError(f"runs[{variant!r}] must be a non-empty list of runs")
+            for run in group:
+                if not hasattr(run, "history") or not hasattr(run, "seed"):
+                    raise TypeError(
+                        f"runs[{variant!r}] must hold DQNRun objects, got {type(run).__name__}"
+                    )
+        self.runs = {variant: list(group) for variant, group in runs.items()}
+        self.bound = check_float("bound", bound)
+        self.grid_step = check_int("grid_step", grid_step, minimum=1)
+        self.block = check_int("block", block, minimum=1)
+        self.last_seconds = float("nan")
+        first = next(iter(self.runs))
+        style = {"description_width": "60px"}
+        self.controls = {
+            "variant": widgets.Dropdown(
+                options=list(self.runs), value=first, description="variant", style=style
+            ),
+            "seed": widgets.Dropdown(
+                options=self._seeds(first), value=self._seeds(first)[0], description="seed",
+                style=style,
+            ),
+        }  # fmt: skip
+        self.controls["variant"].observe(self._variant_changed, names="value")
+        self._output = widgets.interactive_output(self._redraw, self.controls)
+        self.widget = widgets.VBox([widgets.HBox(list(self.controls.values())), self._output])
+
+    def _seeds(self, variant: str) -> list[int]:
+        return [int(run.seed) for run in self.runs[variant]]
+
+    def _variant_changed(self, change: dict) -> None:
+        seeds = self._seeds(change["new"])
+        seed = self.controls["seed"]
+        if list(seed.options) != seeds:  # variants trained on different seeds
+            keep = seed.value if seed.value in seeds else seeds[0]
+            seed.options = seeds
+            seed.value = keep
+
+    def _run(self, variant: str, seed: int) -> Any:
+        if variant not in self.runs:
+            raise ValueError(f"variant must be one of {tuple(self.runs)}, got {variant!r}")
+        for run in self.runs[variant]:
+            if int(run.seed) == seed:
+                return run
+        raise ValueError(f"seed must be one of {self._seeds(variant)} for {variant!r}, got {seed}")
+
+    def figure(self, variant: str, seed: int) -> Figure:
+        """Return the picture the widget shows for ``variant`` and ``seed``.
+
+        Raises:
+            ValueError: If the variant or the seed is not among the runs.
+        """
+        run = self._run(variant, seed)
+        group = self.runs[variant]
+        last_step = max(int(r.global_step) for r in group)
+        grid = np.arange(self.grid_step, last_step + 1, self.grid_step)
+
+        def curve(r: Any) -> np.ndarray:
+            h = r.history
+            return returns_on_steps(h.episode_end_steps, h.episode_returns, grid)
+
+        fig, (left, right) = new_figure(2, figsize=(11, 3.8))
+        others = np.array([curve(r) for r in group])
+        plot_learning_curves(
+            {f"all seeds of {variant}": others}, x=grid, ax=left, title="return", ylabel="return"
+        )
+        left.plot(grid, curve(run), color="black", linewidth=1.5, label=f"seed {seed}")
+        left.legend(loc="upper left", fontsize="small")
+        left.set_ylabel("mean return of the last 10 episodes")
+        left.set_xlabel("environment step")
+        h = run.history
+        plot_max_q_vs_bound(
+            {f"{variant}, seed {seed}": (h.update_steps, h.max_q)},
+            self.bound,
+            block=self.block,
+            ax=right,
+            title="largest predicted Q",
+        )
+        above = float(np.mean(h.max_q > self.bound)) if len(h.max_q) else 0.0
+        peak = float(h.max_q.max()) if len(h.max_q) else float("nan")
+        fig.suptitle(
+            f"{variant}, seed {seed}: {above:.1%} of {len(h.max_q)} updates predicted a Q above "
+            f"the bound {self.bound:.2f} (largest {peak:.1f})",
+            fontsize=10,
+        )
+        return fig
+
+    def _redraw(self, variant: str, seed: int) -> None:
+        if seed not in self._seeds(variant):  # mid-way through a variant change
+            return
+        start = time.perf_counter()
+        display(self.figure(variant, seed))
+        self.last_seconds = time.perf_counter() - start
+
+    def move(self, **values: Any) -> float:
+        """Set controls as a learner would (``move(variant="replay", seed=2)``).
+
+        Returns:
+            Seconds from the change to the redrawn picture.
+
+        Raises:
+            ValueError: If a name is not one of the controls.
+        """
+        start = time.perf_counter()
+        for name, value in values.items():
+            if name not in self.controls:
+                raise ValueError(
+                    f"control name must be one of {tuple(self.controls)}, got {name!r}"
+                )
+            self.controls[name].value = value
+        return time.perf_counter() - start
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def single_network_explorer(
+    runs: Mapping[str, Sequence[Any]], bound: float, **kwargs: Any
+) -> SingleNetworkExplorer:
+    """Build the Lesson 3 widget: pick a variant and a seed among trained single-network runs.
+
+    Args:
+        runs: ``{variant: [DQNRun, ...]}``, e.g. ``{"online": [...], "replay": [...]}``.
+        bound: The largest possible discounted return (``impossible_q_bound``).
+        **kwargs: ``grid_step`` (env steps between curve points), ``block`` (updates per point
+            of the Q curve).
+
+    Returns:
+        The :class:`SingleNetworkExplorer`; display it (or its ``.widget``).
+    """
+    return SingleNetworkExplorer(runs, bound, **kwargs)
