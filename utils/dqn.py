@@ -183,11 +183,14 @@ def cartpole_config(**overrides) -> DQNConfig:
     """Return the course's DQN settings for CartPole-v1, with ``overrides`` applied.
 
     Lessons 4-5 and ``benchmarks/bench_dqn.py`` use these; the benchmark's committed results
-    say how they do over 10 seeds. Unknown keys raise ``TypeError``; bad values ``ValueError``.
+    say how they do over 10 seeds. They were chosen by a 10-seed comparison of a few settings
+    (learning rate, C, exploration, annealing); annealing the learning rate to 0 made the
+    policy much less likely to collapse late in training. Unknown keys raise ``TypeError``;
+    bad values ``ValueError``.
     """
     settings = dict(
         total_steps=50_000,
-        learning_rate=1e-3,
+        learning_rate=2.5e-3,
         learning_rate_end=0.0,
         gamma=0.99,
         batch_size=64,
@@ -195,11 +198,11 @@ def cartpole_config(**overrides) -> DQNConfig:
         learning_starts=1_000,
         train_frequency=1,
         epsilon_start=1.0,
-        epsilon_end=0.05,
-        epsilon_decay_steps=10_000,
+        epsilon_end=0.02,
+        epsilon_decay_steps=5_000,
         hidden_sizes=(64, 64),
         loss="huber",
-        target_update_period=100,
+        target_update_period=200,
     )
     settings.update(overrides)
     return DQNConfig(**settings).validate()
