@@ -363,3 +363,14 @@ def test_evaluation_of_an_agent_does_not_depend_on_the_others():
     alone = dqn.evaluate_greedy("CartPole-v1", _balancing_q, seeds=[3], episodes=5)
     together = dqn.evaluate_greedy("CartPole-v1", _balancing_q, seeds=[1, 3], episodes=5)
     np.testing.assert_array_equal(alone[0], together[1])
+
+
+def test_train_many_calls_back_after_every_update_with_stacked_networks():
+    seen = []
+
+    def record(step, q_network, target_network):
+        seen.append((step, q_network.n_agents, target_network is not None))
+
+    train_many("CartPole-v1", DQNConfig(**TINY), seeds=[0, 1], progress=False, callback=record)
+    assert [s for s, _, _ in seen] == list(range(101, 601))
+    assert all(k == 2 and has_target for _, k, has_target in seen)

@@ -758,6 +758,7 @@ def train_many(
     seeds: Sequence[int],
     *,
     progress: bool = True,
+    callback: Callable[[int, StackedQNetwork, StackedQNetwork | None], None] | None = None,
     threads: int = 1,
     device: str | torch.device | None = None,
 ) -> list[DQNRun]:
@@ -777,6 +778,10 @@ def train_many(
         config: Hyperparameters shared by all agents; validated first.
         seeds: Distinct seeds, one per agent.
         progress: Show a ``tqdm`` progress bar.
+        callback: Called as ``callback(global_step, q_network, target_network)`` after every
+            gradient update, with the stacked networks (agent ``k`` is slice ``k``; use
+            ``q_network(obs)`` on ``(K, batch, obs_dim)`` inputs). ``target_network`` is None
+            without a target network.
         threads: Torch threads while training (restored afterwards).
         device: Where the stacked networks train; default :func:`default_device`. The
             returned runs' networks are on the CPU either way.
@@ -790,13 +795,20 @@ def train_many(
     seeds = [check_seed("seeds[i]", s) for s in seeds]
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct, got {seeds}")
+    if callback is not None and not callable(callback):
+        raise TypeError("callback must be callable or None")
     device = default_device() if device is None else torch.device(device)
     with torch_threads(threads):
-        return _train_many(env_id, config, seeds, progress, device)
+        return _train_many(env_id, config, seeds, progress, callback, device)
 
 
 def _train_many(
-    env_id: str, config: DQNConfig, seeds: list[int], progress: bool, device: torch.device
+    env_id: str,
+    config: DQNConfig,
+    seeds: list[int],
+    progress: bool,
+    callback: Callable[[int, StackedQNetwork, StackedQNetwork | None], None] | None,
+    device: torch.device,
 ) -> list[DQNRun]:
     k_agents = len(seeds)
     envs = gym.vector.SyncVectorEnv(
@@ -873,6 +885,8 @@ def _train_many(
                 rec.max_q[u_i] = q_all.detach().flatten(1).max(1).values
                 rec.update_steps[u_i] = global_step
                 rec.n_updates += 1
+                if callback is not None:
+                    callback(global_step, q_network, target_network)
             if target_network is not None and global_step % config.target_update_period == 0:
                 if config.tau == 1.0:
                     hard_update(target_network, q_network)
