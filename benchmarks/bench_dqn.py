@@ -154,7 +154,11 @@ def main(argv: list[str] | None = None) -> int:
     }
     ok = True
     if args.part in ("single", "all"):
-        report = {"command": "python benchmarks/bench_dqn.py --part single", **meta, **part_single()}
+        report = {
+            "command": "python benchmarks/bench_dqn.py --part single",
+            **meta,
+            **part_single(),
+        }
         (args.out / "dqn.json").write_text(json.dumps(report, indent=2) + "\n")
         ok &= all(report["summary"]["floors_met"].values())
         print(json.dumps(report["summary"], indent=2))
