@@ -374,3 +374,11 @@ def test_train_many_calls_back_after_every_update_with_stacked_networks():
     train_many("CartPole-v1", DQNConfig(**TINY), seeds=[0, 1], progress=False, callback=record)
     assert [s for s, _, _ in seen] == list(range(101, 601))
     assert all(k == 2 and has_target for _, k, has_target in seen)
+
+
+def test_two_network_dqn_learns_cartpole():
+    """It learns: with the course's settings, seed 0 balances the pole for 475+ steps."""
+    config = dqn.cartpole_config(eval_every=1000, solved_return=475, stop_when_solved=True)
+    run = train("CartPole-v1", config, seed=0, progress=False)
+    assert run.history.solved_step is not None and run.history.solved_step <= 30_000
+    assert run.evaluate(20).mean() >= 475
