@@ -16,11 +16,24 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-cell-timeout=900 \
                --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: help setup lab test test-unit test-notebooks bench times lint format clean
+# The real-browser test (tests/browser): Debian's Chromium driven by Playwright, which must
+# never download a browser of its own. `make test` runs it for CI_BROWSER_LESSONS only (the
+# quickest lesson with a widget); `make test-browser` runs every lesson (BROWSER_LESSONS=00,02
+# for some). Without Chromium (no apt-get as root) the browser tests skip and say why.
+CHROMIUM           ?= /usr/bin/chromium
+CI_BROWSER_LESSONS ?= 01
+BROWSER_STAMP      := $(VENV)/.browser-installed
+export CHROMIUM
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+.PHONY: help setup lab test test-unit test-notebooks test-browser browser-setup chromium \
+        bench times lint format clean
 
 help:
 	@echo "make lab    - set up .venv and open the course in JupyterLab (port $(PORT))"
 	@echo "make test   - set up .venv and run unit tests + every notebook under nbval"
+	@echo "              + Lesson $(CI_BROWSER_LESSONS) in JupyterLab in headless Chromium"
+	@echo "make test-browser - every lesson in JupyterLab in headless Chromium"
 	@echo "make bench  - run the learning/speed benchmarks and rewrite benchmarks/results/"
 	@echo "make lint   - ruff over utils, tests, benchmarks and notebooks"
 
@@ -36,7 +49,8 @@ lab: $(STAMP)
 	$(PY) -m ipykernel install --user --name dqn-course --display-name "Python (dqn-course)"
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(PORT) $(LAB_FLAGS)
 
-test: $(STAMP)
+test: $(STAMP) browser-setup
+	BROWSER_LESSONS=$(CI_BROWSER_LESSONS) \
 	$(PY) -m pytest tests notebooks $(NBVAL_FLAGS) $(PYTEST_FLAGS)
 
 test-unit: $(STAMP)
@@ -44,6 +58,30 @@ test-unit: $(STAMP)
 
 test-notebooks: $(STAMP)
 	$(PY) -m pytest notebooks $(NBVAL_FLAGS) $(PYTEST_FLAGS)
+
+test-browser: $(STAMP) browser-setup
+	BROWSER_LESSONS=$(or $(BROWSER_LESSONS),all) $(PY) -m pytest tests/browser $(PYTEST_FLAGS)
+
+browser-setup: $(BROWSER_STAMP) chromium
+
+$(BROWSER_STAMP): $(STAMP) requirements-browser.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-browser.txt
+	touch $(BROWSER_STAMP)
+
+# Debian's chromium, installed with apt-get when missing (as root, or with password-less sudo).
+chromium:
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "no $(CHROMIUM) and no apt-get: the browser tests will be skipped"; \
+	else \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO=sudo; \
+	  else echo "no $(CHROMIUM), and apt-get needs root: the browser tests will be skipped"; \
+	    exit 0; fi; \
+	  echo "installing Debian's chromium with apt-get (about a minute)"; \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || \
+	    echo "could not install chromium: the browser tests will be skipped"; \
+	fi
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_tabular.py

@@ -1,0 +1,329 @@
+"""Each lesson, run as a learner runs it: JupyterLab in a real (headless) browser.
+
+For every lesson notebook the test opens it in JupyterLab, clears the stored outputs, picks
+Run > Run All Cells from the menu, and waits until the kernel is idle and every code cell
+has a fresh execution count. Then it checks what a learner would see:
+
+- execution counts 1..n (one fresh kernel, top to bottom), and no error output anywhere;
+- every cell that has a picture in the committed notebook shows a decoded image again;
+- every cell that displayed widgets shows live widgets, not their text fallback;
+- each slider or dropdown a lesson offers really drives its picture: the test drags the
+  slider's handle with the mouse (or picks another option) and waits for the output beside
+  it to change;
+- each JavaScript animation (matplotlib's player) steps to its next frame when asked.
+
+Screenshots and timings go to ``test-artifacts/browser/``: ``NN_name.png`` (the window
+with the lesson's widget, or its last picture, in view), ``NN_name_widget_before.png`` /
+``_after.png`` (the widget before and after the move), and ``NN_name.json`` (seconds to
+open, to run all, per cell, and per widget move; cells that ran longer than
+``LONG_CELL_SECONDS`` without a progress bar are listed there and in the summary). A failed
+lesson leaves ``NN_name_failed.png``, the window as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = Path(os.environ.get("BROWSER_NOTEBOOKS", ROOT / "notebooks")).resolve()
+LESSONS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+# A whole lesson, top to bottom, on a loaded 2-core machine.
+RUN_ALL_TIMEOUT = float(os.environ.get("BROWSER_LESSON_TIMEOUT", "900"))
+# One widget move retrains a small agent; allow for a busy machine.
+WIDGET_TIMEOUT = float(os.environ.get("BROWSER_WIDGET_TIMEOUT", "120"))
+# Cells slower than this should show a progress bar (reported, not failed).
+LONG_CELL_SECONDS = 10.0
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+# --- what the page shows, read with small pieces of JavaScript ------------------------
+
+CELLS_JS = "() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')]"
+
+PROGRESS_SELECTOR = ".widget-hprogress, .widget-progress, progress"
+
+# [cell index, prompt text, shows a progress bar now] for every code cell.
+PROMPTS_JS = f"""() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')].map((c, i) =>
+  c.classList.contains('jp-CodeCell')
+    ? [i, (c.querySelector('.jp-InputArea-prompt') || {{}}).textContent || '',
+       c.querySelectorAll('.jp-OutputArea {PROGRESS_SELECTOR}').length > 0
+         || /\\d+%\\|/.test((c.querySelector('.jp-OutputArea') || {{}}).innerText || '')]
+    : null
+).filter(Boolean)"""
+
+STATUS_JS = """() => (document.querySelector('.jp-Notebook-ExecutionIndicator') || {dataset: {}})
+  .dataset.status || null"""
+
+# Error outputs, stderr tracebacks, and widgets that failed to render.
+ERRORS_JS = """() => {
+  const found = [];
+  document.querySelectorAll('.jp-Notebook .jp-Cell').forEach((cell, i) => {
+    cell.querySelectorAll('.jp-OutputArea-output').forEach(out => {
+      const text = out.innerText || '';
+      const stderr = out.dataset.mimeType === 'application/vnd.jupyter.stderr';
+      if ((stderr && /Traceback|\\w+Error\\b/.test(text)) || /Error displaying widget/.test(text)
+          || out.classList.contains('jp-OutputArea-executeResult') && /^Traceback/.test(text)) {
+        found.push([i, text.slice(0, 1500)]);
+      }
+    });
+  });
+  return found;
+}"""
+
+# Per cell: decoded images, live widget views, sliders/dropdowns, progress bars.
+OUTPUTS_JS = """() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')].map(cell => {
+  const area = cell.querySelector('.jp-OutputArea');
+  if (!area) return null;
+  const imgs = [...area.querySelectorAll('img')];
+  return {
+    images: imgs.filter(img => img.complete && img.naturalWidth > 0).length,
+    brokenImages: imgs.filter(img => !(img.complete && img.naturalWidth > 0)).length,
+    widgets: area.querySelectorAll('.jupyter-widgets').length,
+    controls: area.querySelectorAll('.widget-slider .noUi-handle, .widget-dropdown select').length,
+    animations: area.querySelectorAll('.animation img[id^="_anim_img"]').length,
+    text: (area.innerText || '').slice(0, 300),
+  };
+})"""
+
+# What a widget shows: its images (by content) and the text of its output areas.
+SIGNATURE_JS = """area => JSON.stringify({
+  images: [...area.querySelectorAll('img')].map(img => img.src.length + ':' + img.src.slice(-200)),
+  text: [...area.querySelectorAll('.widget-output, .jupyter-widgets-output-area, .widget-html')]
+    .map(e => e.innerText),
+})"""
+
+
+def _committed(path: Path) -> dict:
+    """Return what the committed notebook promises: code cells, pictures, widget cells."""
+    nb = json.loads(path.read_text())
+    code, images, widgets = [], [], []
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        code.append(i)
+        kinds = {key for out in cell.get("outputs", []) for key in out.get("data", {})}
+        if "image/png" in kinds or "image/svg+xml" in kinds:
+            images.append(i)
+        if WIDGET_MIME in kinds:
+            widgets.append(i)
+    return {"n_cells": len(nb["cells"]), "code": code, "images": images, "widgets": widgets}
+
+
+def _open_menu_item(page, menu: str, item: str) -> None:
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(rf"^{menu}$")).click()
+    page.get_by_role("menuitem", name=item, exact=True).click()
+
+
+def _prompts(page) -> dict[int, str]:
+    return {i: prompt.strip() for i, prompt, _ in page.evaluate(PROMPTS_JS)}
+
+
+def _wait_for_run_all(
+    page, code_cells: list[int], timeout: float
+) -> tuple[dict[int, float], set[int]]:
+    """Wait until every code cell has a number and the kernel is idle.
+
+    Returns:
+        When each code cell finished (seconds after the start), and the cells that showed a
+        progress bar at some point while the lesson ran (bars may close when done).
+    """
+    start = time.monotonic()
+    finished: dict[int, float] = {}
+    progress: set[int] = set()
+    while True:
+        now = time.monotonic() - start
+        for i, prompt, has_bar in page.evaluate(PROMPTS_JS):
+            if i not in finished and re.fullmatch(r"\[\d+\]:", prompt.strip()):
+                finished[i] = now
+            if has_bar:
+                progress.add(i)
+        status = page.evaluate(STATUS_JS)
+        if len(finished) == len(code_cells) and status == "idle":
+            return finished, progress
+        errors = page.evaluate(ERRORS_JS)
+        if errors and status == "idle" and now > 5:
+            # Run All stops at the first error; no point waiting for the rest.
+            cell, text = errors[0]
+            pytest.fail(f"cell {cell} raised an error in JupyterLab:\n{text}")
+        if now > timeout:
+            waiting = [i for i in code_cells if i not in finished]
+            pytest.fail(
+                f"Run All did not finish in {timeout:.0f} s: kernel {status}, "
+                f"cells still waiting {waiting}"
+            )
+        time.sleep(0.25)
+
+
+def _cell_seconds(finished: dict[int, float]) -> dict[int, float]:
+    """Turn finish times of cells run one after another into each cell's own duration."""
+    seconds, previous = {}, 0.0
+    for i, t in sorted(finished.items(), key=lambda item: item[1]):
+        seconds[i] = round(t - previous, 2)
+        previous = t
+    return seconds
+
+
+def _move_control(page, cell) -> str:
+    """Drag the first slider's handle (or pick another dropdown option) of ``cell``.
+
+    Returns:
+        What was moved, from which value to which.
+    """
+    handle = cell.locator(".jp-OutputArea .widget-slider .noUi-handle").first
+    if handle.count():
+        slider = cell.locator(".jp-OutputArea .widget-slider").first
+        label = slider.locator(".widget-label").inner_text().strip()
+        before = handle.get_attribute("aria-valuenow")
+        at_max = before == handle.get_attribute("aria-valuemax")
+        box = handle.bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        # Drag it a little, as a learner does; the widgets update on release.
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.move(x + (-25 if at_max else 25), y, steps=5)
+        page.mouse.up()
+        deadline = time.monotonic() + 10
+        while handle.get_attribute("aria-valuenow") == before:
+            assert time.monotonic() < deadline, f"slider {label!r} did not move"
+            time.sleep(0.1)
+        return f"slider {label!r}: {before} -> {handle.get_attribute('aria-valuenow')}"
+    select = cell.locator(".jp-OutputArea .widget-dropdown select").first
+    options = select.locator("option").all_inner_texts()
+    before = select.input_value()
+    values = [o.get_attribute("value") for o in select.locator("option").all()]
+    target = next(v for v in values if v != before)
+    select.select_option(target)
+    return f"dropdown: {options[values.index(before)]} -> {options[values.index(target)]}"
+
+
+def _check_animation_plays(cell, index: int) -> dict:
+    """Step a matplotlib JavaScript animation one frame; say whether its buttons have icons."""
+    player = cell.locator(".jp-OutputArea .animation").first
+    player.scroll_into_view_if_needed()
+    frame = player.locator('img[id^="_anim_img"]')
+    before = frame.get_attribute("src") or ""
+    assert before.startswith("data:image"), f"cell {index}: the animation shows no frame"
+    player.locator('button[aria-label="Next frame"]').click()
+    deadline = time.monotonic() + 10
+    while frame.get_attribute("src") == before:
+        assert time.monotonic() < deadline, f"cell {index}: 'Next frame' did not change the frame"
+        time.sleep(0.1)
+    # The player's buttons draw Font Awesome icons; without its CSS they are blank.
+    icons = player.evaluate(
+        """p => [...p.querySelectorAll('.anim-buttons i')].filter(i => {
+             const c = getComputedStyle(i, '::before').content;
+             return c && c !== 'none' && c !== 'normal' && c !== '""';
+           }).length"""
+    )
+    return {"cell": index, "steps_frames": True, "buttons_with_icons": icons}
+
+
+def _check_widget_is_live(page, cell, name: str, index: int, artifacts: Path) -> dict:
+    area = cell.locator(".jp-OutputArea").first
+    area.scroll_into_view_if_needed()
+    before = area.evaluate(SIGNATURE_JS)
+    area.screenshot(path=str(artifacts / f"{name}_widget_before.png"))
+    start = time.monotonic()
+    move = _move_control(page, cell)
+    while area.evaluate(SIGNATURE_JS) == before:
+        if time.monotonic() - start > WIDGET_TIMEOUT:
+            pytest.fail(f"cell {index}: after moving {move}, the output did not change")
+        time.sleep(0.1)
+    seconds = time.monotonic() - start
+    text = area.inner_text()
+    assert "Traceback" not in text, f"cell {index}: the widget callback failed:\n{text[-1500:]}"
+    time.sleep(0.5)  # let the new picture finish decoding before the screenshot
+    area.screenshot(path=str(artifacts / f"{name}_widget_after.png"))
+    return {"cell": index, "move": move, "seconds_to_new_output": round(seconds, 2)}
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
+def test_lesson_runs_in_jupyterlab_with_live_widgets(
+    lesson: Path, lab, browser_context, artifacts, browser_timings
+):
+    name = lesson.stem
+    expected = _committed(lesson)
+    timing: dict = {"lesson": lesson.name}
+    browser_timings[name] = timing
+    console_errors: list[str] = []
+    page = browser_context.new_page()
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+    try:
+        start = time.monotonic()
+        page.goto(lab.lab_url(lesson.name))
+        page.wait_for_function(
+            f"() => ({CELLS_JS})().length === {expected['n_cells']}", timeout=120_000
+        )
+        page.wait_for_selector(
+            '.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=120_000
+        )
+        timing["seconds_to_open"] = round(time.monotonic() - start, 1)
+        page.keyboard.press("Control+b")  # hide the file browser: more lesson on screen
+
+        # Clear the committed outputs first, so every number and picture checked below
+        # comes from this run.
+        _open_menu_item(page, "Edit", "Clear Outputs of All Cells")
+        prompts = _prompts(page)
+        assert not any(re.search(r"\d", p) for p in prompts.values()), prompts
+        start = time.monotonic()
+        _open_menu_item(page, "Run", "Run All Cells")
+        finished, progress = _wait_for_run_all(page, expected["code"], RUN_ALL_TIMEOUT)
+        timing["seconds_run_all"] = round(time.monotonic() - start, 1)
+
+        counts = [int(re.sub(r"\D", "", _prompts(page)[i])) for i in expected["code"]]
+        assert counts == list(range(1, len(counts) + 1)), f"not run top to bottom: {counts}"
+        errors = page.evaluate(ERRORS_JS)
+        assert not errors, "error output in JupyterLab:\n" + "\n".join(
+            f"cell {i}: {text}" for i, text in errors
+        )
+
+        outputs = page.evaluate(OUTPUTS_JS)
+        no_picture = [i for i in expected["images"] if not outputs[i]["images"]]
+        assert not no_picture, f"cells {no_picture} show no picture (committed ones do)"
+        broken = [i for i, o in enumerate(outputs) if o and o["brokenImages"]]
+        assert not broken, f"cells {broken} show images that did not decode"
+        dead = [i for i in expected["widgets"] if not outputs[i]["widgets"]]
+        assert not dead, (
+            f"cells {dead} displayed widgets but JupyterLab shows no live widget there: "
+            + "; ".join(outputs[i]["text"][:120] for i in dead)
+        )
+
+        seconds = _cell_seconds(finished)
+        timing["cell_seconds"] = {str(i): s for i, s in seconds.items()}
+        timing["long_cells_without_progress_bar"] = [
+            i for i, s in seconds.items() if s > LONG_CELL_SECONDS and i not in progress
+        ]
+        timing["cells_with_progress_bar"] = sorted(progress)
+
+        cells = page.locator(".jp-Notebook .jp-Cell")
+        interactive = [i for i, o in enumerate(outputs) if o and o["controls"]]
+        timing["widgets"] = [
+            _check_widget_is_live(page, cells.nth(i), name, i, artifacts) for i in interactive
+        ]
+        timing["animations"] = [
+            _check_animation_plays(cells.nth(i), i)
+            for i, o in enumerate(outputs)
+            if o and o["animations"]
+        ]
+        # Keep the browser's view of the lesson: its (last) widget, or its last picture.
+        shown = interactive or [i for i, o in enumerate(outputs) if o and o["images"]]
+        if shown:
+            cells.nth(shown[-1]).scroll_into_view_if_needed()
+        time.sleep(0.5)
+        page.screenshot(path=str(artifacts / f"{name}.png"))
+        timing["console_errors"] = console_errors[:20]
+    except BaseException:
+        page.screenshot(path=str(artifacts / f"{name}_failed.png"))
+        raise
+    finally:
+        (artifacts / f"{name}.json").write_text(json.dumps(timing, indent=2))
+        page.close()
+        lab.shutdown_kernels()
