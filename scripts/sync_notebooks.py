@@ -1,6 +1,7 @@
 """Generate the Colab badge and install cell of every lesson, and the README's course map.
 
-Everything comes from one repository address (pyproject.toml) and the notebooks themselves:
+Everything comes from one repository address (pyproject.toml) and the notebooks themselves
+(the README's Binder badge, between its ``binder-badge`` markers, too):
 the course map lists each lesson's title (its first ``# Lesson N · Title`` heading), the
 learner's time (its ``**Time:** about ...`` line), the measured run time under nbval (from
 ``benchmarks/results/notebook_times.json``, written by ``make test``) and its Colab badge.
@@ -27,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 TIMES = ROOT / "benchmarks" / "results" / "notebook_times.json"
 MAP_START, MAP_END = "<!-- course-map:start -->", "<!-- course-map:end -->"
+BINDER_START, BINDER_END = "<!-- binder-badge:start -->", "<!-- binder-badge:end -->"
 BADGE_TAG = "colab-badge"
 SETUP_TAG = "colab-setup"
 
@@ -48,6 +50,15 @@ def badge_markdown(repo: str, notebook: str) -> str:
     return (
         f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
         f"({colab_url(repo, notebook)})"
+    )
+
+
+def binder_badge(repo: str) -> str:
+    """Return the 'launch Binder' badge: JupyterLab on mybinder.org, opened at notebooks/."""
+    slug = re.sub(r"^https://github\.com/", "", repo)
+    return (
+        "[![Binder](https://mybinder.org/badge_logo.svg)]"
+        f"(https://mybinder.org/v2/gh/{slug}/HEAD?urlpath=lab/tree/notebooks)"
     )
 
 
@@ -147,6 +158,9 @@ def sync_readme(repo: str, notebooks: list[Path], check: bool) -> bool:
     text = README.read_text()
     start, end = text.index(MAP_START) + len(MAP_START), text.index(MAP_END)
     new = text[:start] + "\n" + course_map(repo, notebooks) + "\n" + text[end:]
+    if BINDER_START in new:  # the Binder badge, from the same repository address
+        start, end = new.index(BINDER_START) + len(BINDER_START), new.index(BINDER_END)
+        new = new[:start] + binder_badge(repo) + new[end:]
     if new == text:
         return False
     if not check:
