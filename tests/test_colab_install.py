@@ -11,7 +11,8 @@ cell's exact source and the lesson imports that follow it, and checks that:
 - torch (and the rest of what "Colab" had) was not reinstalled: same version, same files,
   same modification times;
 - gymnasium with classic-control (pygame-ce) and the course's ``utils`` were installed;
-- ``import utils`` and a CartPole step work straight away, with no kernel restart.
+- ``import utils``, a CartPole step and a rendered frame work straight away, with no kernel
+  restart (Colab's own pygame is there too, and pygame-ce lands on top of it).
 
 The first test is slow (about a minute: a venv and a 190 MB wheel), so it is marked ``slow``
 (deselect with ``-m "not slow"``); ``make test`` runs it.
@@ -39,6 +40,9 @@ import sync_notebooks  # noqa: E402
 
 # What Colab already ships; the cell must leave all of it alone.
 COLAB_HAS = ["torch", "numpy", "matplotlib", "ipywidgets", "tqdm"]
+# Colab also ships pygame. gymnasium's classic-control wants pygame-ce, which installs the
+# same `pygame` import package over it; that is allowed, but rendering must still work.
+COLAB_PYGAME = "pygame==2.6.1"
 
 
 def _pins() -> dict[str, str]:
@@ -124,15 +128,17 @@ DRIVER = textwrap.dedent(
     import utils
     from utils.envs import make_env
 
-    env = make_env("CartPole-v1")
+    env = make_env("CartPole-v1", render_mode="rgb_array")
     obs, info = env.reset(seed=0)
     obs, reward, terminated, truncated, info = env.step(0)
+    frame = env.render()  # pygame, headless (make_env sets SDL's dummy video driver)
     print(json.dumps({
         "before": before,
         "after": after,
         "torch": [torch.__version__, torch.__file__],
         "utils": utils.__file__,
         "cartpole_reward": float(reward),
+        "frame_shape": list(frame.shape),
     }))
     """
 )
@@ -154,7 +160,7 @@ def test_colab_install_cell_adds_the_course_and_keeps_colab_torch(tmp_path):
     # "Colab": its own torch and the usual scientific stack, already there.
     colab_stack = [f"{name}=={pins[name]}" for name in COLAB_HAS]
     subprocess.run(
-        [python, "-m", "pip", "install", "--quiet", "--no-compile", *colab_stack],
+        [python, "-m", "pip", "install", "--quiet", "--no-compile", *colab_stack, COLAB_PYGAME],
         check=True,
         env=env,
     )
@@ -189,6 +195,7 @@ def test_colab_install_cell_adds_the_course_and_keeps_colab_torch(tmp_path):
         assert name not in before and name in after, f"{name} was not installed by the cell"
     assert report["utils"].startswith(str(venv)), "utils must come from the install"
     assert report["cartpole_reward"] == 1.0
+    assert report["frame_shape"] == [400, 600, 3]
 
 
 def test_the_install_cell_does_nothing_outside_colab(monkeypatch):

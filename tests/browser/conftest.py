@@ -99,6 +99,7 @@ def _missing_browser_reason() -> str | None:
     return None
 
 
+@pytest.hookimpl(trylast=True)  # after -m/-k deselection: only what will run matters
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     browser_items = [item for item in items if "browser" in item.keywords]
     if not browser_items:
