@@ -10,6 +10,7 @@ Sections: generic curves (learning curves over seeds, rolling means), tabular fi
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -20,20 +21,29 @@ from matplotlib.ticker import FuncFormatter
 from utils._checks import check_choice, check_float, check_int
 from utils.discretize import BinsSweep
 
+if TYPE_CHECKING:
+    from IPython.display import HTML
+
 __all__ = [
     "FROZEN_LAKE_ARROWS",
+    "animate_frames",
     "new_figure",
     "plot_bins_sweep",
     "plot_distance_to_optimum",
+    "plot_frame_strip",
     "plot_greedy_slice",
     "plot_learning_curves",
     "plot_max_q_vs_bound",
+    "plot_one_vs_two",
     "plot_q_scatter",
     "plot_q_table",
     "plot_scaling",
+    "plot_sync_sweep",
     "plot_target_drift",
+    "plot_target_staircase",
     "returns_on_steps",
     "rolling_mean",
+    "run_summary",
 ]
 
 
@@ -912,3 +922,432 @@ def plot_target_drift(
     ax.legend(loc="upper left", fontsize="small")
     ax.grid(alpha=0.3)
     return fig
+
+
+# --------------------------------------------------------------------------------------
+# Lesson 4: two networks (a frozen target), the one-vs-two comparison, the sync sweep
+# --------------------------------------------------------------------------------------
+
+
+def plot_target_staircase(
+    update_steps: np.ndarray,
+    frozen_targets: np.ndarray,
+    moving_targets: np.ndarray | None = None,
+    *,
+    sync_period: int | None = None,
+    probe: int = 0,
+    window: tuple[int, int] | None = None,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Plot one probe transition's TD target from the frozen network: a staircase.
+
+    The target network changes only when it is synced, so the target ``y`` it computes for a
+    fixed transition is flat between syncs and jumps at each one. For contrast, the target
+    the *online* network would give for the same transition (what a single network chases)
+    can be drawn too: it moves after every update.
+
+    Args:
+        update_steps: Environment step of each recorded update, shape ``(n_updates,)``.
+        frozen_targets: ``y`` of every probe transition computed by the target network
+            after every update, shape ``(n_updates, n_probe)``.
+        moving_targets: Optional: the same computed by the online network, same shape.
+        sync_period: C; if given, the syncs inside the window are marked with faint lines.
+        probe: Which probe transition to draw (column index).
+        window: ``(first_step, last_step)`` of environment steps to show; default all.
+        ax: Axes to draw on; a new Figure if None.
+        title: Axes title.
+
+    Returns:
+        The Figure.
+
+    Raises:
+        TypeError, ValueError: On a bad argument (the message names it).
+    """
+    steps = np.asarray(update_steps, dtype=float)
+    frozen = np.asarray(frozen_targets, dtype=float)
+    if steps.ndim != 1 or frozen.ndim != 2 or frozen.shape[0] != steps.shape[0] or not len(steps):
+        raise ValueError(
+            f"frozen_targets must have shape (n_updates, n_probe) with n_updates = "
+            f"{steps.shape[0]} (len(update_steps)) > 0, got {frozen.shape}"
+        )
+    moving = None
+    if moving_targets is not None:
+        moving = np.asarray(moving_targets, dtype=float)
+        if moving.shape != frozen.shape:
+            raise ValueError(
+                f"moving_targets must have the shape of frozen_targets {frozen.shape}, "
+                f"got {moving.shape}"
+            )
+    probe = check_int("probe", probe, minimum=0, maximum=frozen.shape[1] - 1)
+    if sync_period is not None:
+        sync_period = check_int("sync_period", sync_period, minimum=1)
+    if window is None:
+        keep = np.ones(len(steps), dtype=bool)
+    else:
+        if not isinstance(window, tuple) or len(window) != 2:
+            raise TypeError(f"window must be a tuple (first_step, last_step), got {window!r}")
+        first, last = (check_int(f"window[{i}]", w, minimum=0) for i, w in enumerate(window))
+        keep = (steps >= first) & (steps <= last)
+        if last <= first or not keep.any():
+            raise ValueError(f"window must hold some update steps, got {window}")
+
+    fig, ax = _figure_and_axes(ax, (6.4, 3.6))
+    xs = steps[keep]
+    if moving is not None:
+        ax.plot(
+            xs, moving[keep, probe], color="tab:red", linewidth=1.0, alpha=0.8,
+            label=r"computed by the online network $\theta$ (moves at every update)",
+        )  # fmt: skip
+    ax.plot(
+        xs, frozen[keep, probe], color="black", linewidth=2.0, drawstyle="steps-post",
+        label=r"computed by the target network $\bar\theta$ (moves at syncs only)",
+    )  # fmt: skip
+    if sync_period is not None:
+        syncs = np.arange(np.ceil(xs[0] / sync_period), np.floor(xs[-1] / sync_period) + 1)
+        for i, s in enumerate(syncs * sync_period):
+            ax.axvline(
+                s, color="0.5", linewidth=0.6, linestyle=":",
+                label=f"sync every C = {sync_period} steps" if i == 0 else None,
+            )  # fmt: skip
+    ax.set_xlabel("environment step")
+    ax.set_ylabel(f"TD target $y$ of probe transition {probe}")
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="best", fontsize="small")
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def _check_run_groups(runs: Mapping[str, Sequence], name: str = "runs") -> dict[str, list]:
+    if not isinstance(runs, Mapping) or not runs:
+        raise TypeError(f"{name} must be a non-empty mapping {{label: [DQNRun, ...]}}")
+    groups = {}
+    for label, group in runs.items():
+        if isinstance(group, (str, bytes)) or not isinstance(group, Sequence) or not group:
+            raise TypeError(f"{name}[{label!r}] must be a non-empty list of runs")
+        for run in group:
+            if not hasattr(run, "history") or not hasattr(run, "seed"):
+                raise TypeError(
+                    f"{name}[{label!r}] must hold DQNRun objects, got {type(run).__name__}"
+                )
+        groups[label] = list(group)
+    return groups
+
+
+def _same_grid(arrays: Sequence[np.ndarray], what: str, label: Any) -> np.ndarray:
+    first = np.asarray(arrays[0])
+    for a in arrays[1:]:
+        if np.shape(a) != first.shape or not np.array_equal(a, first):
+            raise ValueError(
+                f"runs[{label!r}]: every run must have the same {what} (train them together "
+                "with train_many, without stop_when_solved)"
+            )
+    return first
+
+
+def run_summary(run: Any, bound: float, *, last: int = 10) -> dict[str, float | int | None]:
+    """Return what the lessons report about one training run.
+
+    Args:
+        run: A ``utils.dqn.DQNRun`` (anything with ``.history`` and ``.seed``).
+        bound: The largest possible discounted return (``impossible_q_bound``).
+        last: Training episodes averaged for ``final_return`` (>= 1).
+
+    Returns:
+        ``{"seed", "final_return", "share_above", "max_q", "solved_step"}``: the mean return
+        of the last ``last`` training episodes (NaN if none ended), the share of updates whose
+        largest predicted Q-value is above ``bound`` (0 if there were no updates), the largest
+        predicted Q-value (NaN if none) and ``history.solved_step``.
+    """
+    if not hasattr(run, "history") or not hasattr(run, "seed"):
+        raise TypeError(f"run must be a DQNRun, got {type(run).__name__}")
+    bound = check_float("bound", bound)
+    last = check_int("last", last, minimum=1)
+    h = run.history
+    returns = np.asarray(h.episode_returns, dtype=float)
+    max_q = np.asarray(h.max_q, dtype=float)
+    return {
+        "seed": int(run.seed),
+        "final_return": float(returns[-last:].mean()) if len(returns) else float("nan"),
+        "share_above": float(np.mean(max_q > bound)) if len(max_q) else 0.0,
+        "max_q": float(max_q.max()) if len(max_q) else float("nan"),
+        "solved_step": h.solved_step,
+    }
+
+
+def plot_one_vs_two(
+    runs: Mapping[str, Sequence],
+    bound: float,
+    *,
+    solved_return: float,
+    block: int = 100,
+    figsize: tuple[float, float] = (13.0, 3.9),
+) -> Figure:
+    """Compare variants trained on the same seeds: greedy return, share solved, largest Q.
+
+    Left: the mean greedy evaluation return against environment steps (band: lowest to
+    highest seed), with ``solved_return`` dashed. Middle: the share of seeds whose greedy
+    policy has reached ``solved_return`` at some evaluation by then. Right: the largest
+    predicted Q-value per block of ``block`` updates, one line per seed, against ``bound``
+    (:func:`plot_max_q_vs_bound`).
+
+    Args:
+        runs: ``{label: [DQNRun, ...]}``, each group trained together with ``train_many``
+            and evaluated during training (``eval_every > 0``), so its runs share the
+            evaluation and update steps.
+        bound: The largest possible discounted return.
+        solved_return: The mean greedy return that counts as solved.
+        block: Updates per point of the Q curves (>= 1).
+        figsize: Width and height in inches.
+
+    Returns:
+        The Figure.
+
+    Raises:
+        TypeError, ValueError: On a bad argument (the message names it).
+    """
+    groups = _check_run_groups(runs)
+    bound = check_float("bound", bound)
+    solved_return = check_float("solved_return", solved_return)
+    block = check_int("block", block, minimum=1)
+    prepared = {}
+    for label, group in groups.items():
+        eval_steps = _same_grid([r.history.eval_steps for r in group], "eval_steps", label)
+        update_steps = _same_grid([r.history.update_steps for r in group], "update_steps", label)
+        if len(eval_steps) == 0:
+            raise ValueError(f"runs[{label!r}] has no evaluations: train with eval_every > 0")
+        returns = np.array([r.history.eval_returns for r in group])
+        max_q = np.array([r.history.max_q for r in group])
+        solved = np.array([r.history.solved_step or np.inf for r in group], dtype=float)
+        prepared[label] = (eval_steps, returns, update_steps, max_q, solved)
+
+    fig, (ret_ax, solved_ax, q_ax) = new_figure(3, figsize=figsize)
+    for label, (eval_steps, returns, *_) in prepared.items():
+        plot_learning_curves(
+            {label: returns}, x=eval_steps, ax=ret_ax, xlabel="environment step",
+            ylabel="greedy return (mean of the evaluation episodes)",
+        )  # fmt: skip
+    ret_ax.axhline(
+        solved_return, color="0.3", linestyle="--", linewidth=1,
+        label=f"solved ({solved_return:g})",
+    )  # fmt: skip
+    ret_ax.legend(loc="best", fontsize="small")
+    ret_ax.set_title("greedy evaluation return")
+    for label, (eval_steps, _, _, _, solved) in prepared.items():
+        share = (solved[None, :] <= eval_steps[:, None]).mean(axis=1)
+        solved_ax.step(eval_steps, share, where="post", linewidth=1.5, label=label)
+    solved_ax.set_ylim(-0.03, 1.03)
+    solved_ax.set_xlabel("environment step")
+    solved_ax.set_ylabel(f"share of seeds solved (>= {solved_return:g})")
+    solved_ax.set_title("seeds that have reached solved")
+    solved_ax.legend(loc="best", fontsize="small")
+    solved_ax.grid(alpha=0.3)
+    plot_max_q_vs_bound(
+        {label: (p[2], p[3]) for label, p in prepared.items()},
+        bound,
+        block=block,
+        ax=q_ax,
+        title="largest predicted Q",
+    )
+    return fig
+
+
+def _check_sweep(sweep: Mapping) -> tuple[list[int], list[float], dict]:
+    """Validate ``{(C, learning_rate): [run, ...]}`` over a full grid; return its axes."""
+    if not isinstance(sweep, Mapping) or not sweep:
+        raise TypeError("sweep must be a non-empty mapping {(C, learning_rate): [DQNRun, ...]}")
+    for key in sweep:
+        if not isinstance(key, tuple) or len(key) != 2:
+            raise TypeError(f"sweep keys must be tuples (C, learning_rate), got {key!r}")
+        check_int("sweep key C", key[0], minimum=1)
+        check_float("sweep key learning_rate", key[1], low=0.0, low_inclusive=False)
+    groups = _check_run_groups(sweep, "sweep")
+    periods = sorted({int(c) for c, _ in groups})
+    rates = sorted({float(lr) for _, lr in groups})
+    missing = [(c, lr) for c in periods for lr in rates if (c, lr) not in groups]
+    if missing:
+        raise ValueError(f"sweep must hold every (C, learning_rate) pair; missing {missing}")
+    return periods, rates, groups
+
+
+def plot_sync_sweep(
+    sweep: Mapping[tuple[int, float], Sequence],
+    bound: float,
+    *,
+    highlight: tuple[int, float] | None = None,
+    last: int = 10,
+    figsize: tuple[float, float] = (13.0, 3.7),
+) -> Figure:
+    """Summarise a sweep over the sync period C and the learning rate in three panels.
+
+    Against C (one line per learning rate, the mean over seeds, each seed a dot): the mean
+    return of the last ``last`` training episodes; the share of updates whose largest
+    predicted Q-value is above ``bound``; the largest predicted Q-value (log scale above 1).
+
+    Args:
+        sweep: ``{(C, learning_rate): [DQNRun, ...]}`` over a full grid of C and rates.
+        bound: The largest possible discounted return.
+        highlight: One ``(C, learning_rate)`` of the sweep to ring in every panel.
+        last: Training episodes averaged for the final return (>= 1).
+        figsize: Width and height in inches.
+
+    Returns:
+        The Figure.
+
+    Raises:
+        TypeError, ValueError: On a bad argument (the message names it).
+    """
+    periods, rates, groups = _check_sweep(sweep)
+    bound = check_float("bound", bound)
+    if highlight is not None and highlight not in groups:
+        raise ValueError(
+            f"highlight must be one of the swept pairs {sorted(groups)}, got {highlight}"
+        )
+    stats = {
+        key: [run_summary(r, bound, last=last) for r in group] for key, group in groups.items()
+    }
+    panels = (
+        ("final_return", f"return (mean of last {last} training episodes)"),
+        ("share_above", f"share of updates with a Q above {bound:.2f}"),
+        ("max_q", "largest predicted Q"),
+    )
+    fig, axes = new_figure(3, figsize=figsize)
+    xs = np.arange(len(periods))
+    for ax, (name, ylabel) in zip(axes, panels, strict=True):
+        for j, lr in enumerate(rates):
+            values = [[s[name] for s in stats[(c, lr)]] for c in periods]
+            (line,) = ax.plot(
+                xs, [np.mean(v) for v in values], marker="o", label=f"learning rate {lr:g}"
+            )
+            for x, v in zip(xs, values, strict=True):
+                offset = (j - (len(rates) - 1) / 2) * 0.08
+                ax.scatter(np.full(len(v), x + offset), v, s=10, color=line.get_color(), alpha=0.5)
+        if highlight is not None:
+            values = [s[name] for s in stats[highlight]]
+            ax.scatter(
+                [periods.index(highlight[0])], [np.mean(values)], s=220, facecolors="none",
+                edgecolors="black", linewidths=1.5, zorder=5,
+            )  # fmt: skip
+        ax.set_xticks(xs)
+        ax.set_xticklabels([str(c) for c in periods])
+        ax.set_xlabel("sync period C (steps)")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+    axes[1].set_ylim(-0.03, 1.03)
+    axes[2].set_yscale("symlog", linthresh=1.0)
+    axes[2].set_ylim(bottom=min(0.0, min(s["max_q"] for rows in stats.values() for s in rows)))
+    axes[2].axhline(bound, color="black", linestyle="--", linewidth=1.2, label=f"bound {bound:.2f}")
+    axes[0].legend(loc="best", fontsize="small")
+    axes[2].legend(loc="best", fontsize="small")
+    return fig
+
+
+def _check_frames(frames: Sequence[np.ndarray]) -> list[np.ndarray]:
+    if isinstance(frames, np.ndarray) and frames.ndim == 4:
+        frames = list(frames)
+    if isinstance(frames, (str, bytes)) or not isinstance(frames, Sequence) or not frames:
+        raise TypeError("frames must be a non-empty list of (H, W, 3) uint8 arrays")
+    shape = np.shape(frames[0])
+    if len(shape) != 3 or shape[2] not in (3, 4):
+        raise ValueError(f"frames must be (H, W, 3) images, got shape {shape}")
+    if any(np.shape(f) != shape for f in frames):
+        raise ValueError("frames must all have the same shape")
+    return [np.asarray(f) for f in frames]
+
+
+def plot_frame_strip(
+    frames: Sequence[np.ndarray],
+    n: int = 6,
+    *,
+    shrink: int = 2,
+    width: float = 12.0,
+    title: str | None = None,
+) -> Figure:
+    """Show ``n`` evenly spaced frames of an episode side by side (a still of an animation).
+
+    Args:
+        frames: ``(H, W, 3)`` uint8 images, e.g. from :func:`utils.envs.record_episode`.
+        n: Number of frames shown (>= 1; fewer if the episode is shorter).
+        shrink: Keep every ``shrink``-th pixel row and column (>= 1): smaller output.
+        width: Figure width in inches.
+        title: Figure title.
+
+    Returns:
+        The Figure.
+    """
+    frames = _check_frames(frames)
+    n = min(check_int("n", n, minimum=1), len(frames))
+    shrink = check_int("shrink", shrink, minimum=1)
+    width = check_float("width", width, low=0.0, low_inclusive=False)
+    picks = np.linspace(0, len(frames) - 1, n).round().astype(int)
+    h, w = frames[0].shape[:2]
+    fig, axes = new_figure(n, figsize=(width, width / n * h / w + (0.5 if title else 0.3)))
+    for ax, i in zip(axes, picks, strict=True):
+        ax.imshow(frames[i][::shrink, ::shrink])
+        ax.set_title(f"step {i}", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_color("0.75")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def animate_frames(
+    frames: Sequence[np.ndarray],
+    *,
+    every: int = 4,
+    shrink: int = 2,
+    fps: float | None = None,
+    width: float = 3.0,
+    dpi: int = 72,
+) -> HTML:
+    """Turn an episode's frames into an HTML/JavaScript animation (no display needed).
+
+    The result plays in Jupyter and Colab with play/pause/step buttons; the frames are
+    embedded as PNG images, so its size is roughly ``len(frames) / every`` small PNGs. Keep
+    ``every`` and ``shrink`` up to keep notebooks small.
+
+    Args:
+        frames: ``(H, W, 3)`` uint8 images, e.g. from :func:`utils.envs.record_episode`.
+        every: Keep every ``every``-th frame (>= 1); the last frame is always kept.
+        shrink: Keep every ``shrink``-th pixel row and column (>= 1).
+        fps: Frames per second of the animation; default ``50 / every`` (CartPole's real
+            time: its physics step is 0.02 s).
+        width: Width of the picture in inches.
+        dpi: Dots per inch of the embedded frames.
+
+    Returns:
+        An ``IPython.display.HTML`` holding the animation (``.data`` is the HTML text).
+    """
+    from IPython.display import HTML
+    from matplotlib.animation import FuncAnimation
+
+    frames = _check_frames(frames)
+    every = check_int("every", every, minimum=1)
+    shrink = check_int("shrink", shrink, minimum=1)
+    fps = 50.0 / every if fps is None else check_float("fps", fps, low=0.0, low_inclusive=False)
+    width = check_float("width", width, low=0.0, low_inclusive=False)
+    dpi = check_int("dpi", dpi, minimum=10)
+    picks = list(range(0, len(frames), every))
+    if picks[-1] != len(frames) - 1:
+        picks.append(len(frames) - 1)
+    images = [frames[i][::shrink, ::shrink] for i in picks]
+    h, w = images[0].shape[:2]
+    fig = plt.figure(figsize=(width, width * h / w), dpi=dpi)
+    plt.close(fig)  # not managed by pyplot: only the HTML is shown
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+    ax.axis("off")
+    image = ax.imshow(images[0])
+    label = ax.text(0.02, 0.95, "", transform=ax.transAxes, fontsize=8, va="top")
+
+    def draw(k: int) -> list:
+        image.set_data(images[k])
+        label.set_text(f"step {picks[k]}")
+        return [image, label]
+
+    animation = FuncAnimation(fig, draw, frames=len(images), interval=1000.0 / fps, blit=False)
+    return HTML(animation.to_jshtml(fps=fps, default_mode="once"))
+

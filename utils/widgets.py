@@ -21,12 +21,14 @@ from utils._checks import check_float, check_int, check_probability, check_seed
 from utils.discretize import BinsSweep
 from utils.envs import make_env
 from utils.plotting import (
+    _check_sweep,
     new_figure,
     plot_bins_sweep,
     plot_learning_curves,
     plot_max_q_vs_bound,
     plot_q_table,
     returns_on_steps,
+    run_summary,
 )
 from utils.tabular import greedy_policy, q_learning, success_probability, value_iteration
 
@@ -34,9 +36,11 @@ __all__ = [
     "BinsSweepExplorer",
     "QLearningExplorer",
     "SingleNetworkExplorer",
+    "SyncSweepExplorer",
     "bins_sweep_explorer",
     "q_learning_explorer",
     "single_network_explorer",
+    "sync_sweep_explorer",
 ]
 
 
@@ -485,3 +489,167 @@ def single_network_explorer(
         The :class:`SingleNetworkExplorer`; display it (or its ``.widget``).
     """
     return SingleNetworkExplorer(runs, bound, **kwargs)
+
+
+# --------------------------------------------------------------------------------------
+# Lesson 4: browse a computed sweep over the sync period C and the learning rate
+# --------------------------------------------------------------------------------------
+
+
+class SyncSweepExplorer:
+    """Pick the sync period C and the learning rate; that setting's runs are redrawn at once.
+
+    Nothing is trained when a control moves: the sweep was computed beforehand and the widget
+    only selects from it. The picture: left, the training return of each seed (mean of its
+    last 10 episodes, against environment steps; line: mean over seeds, band: lowest to
+    highest); right, the largest Q-value predicted at each update against ``bound``, one line
+    per seed. The title sums it up with :func:`utils.plotting.run_summary`.
+
+    Attributes:
+        sweep: ``{(C, learning_rate): [run, ...]}`` as given.
+        bound: The largest possible discounted return.
+        widget: The ``ipywidgets.VBox`` to display (controls above the picture).
+        controls: ``{"C", "learning_rate"}`` -> control widget.
+        last_seconds: Wall time of the last redraw, in seconds.
+    """
+
+    def __init__(
+        self,
+        sweep: Mapping[tuple[int, float], Sequence[Any]],
+        bound: float,
+        *,
+        start: tuple[int, float] | None = None,
+        grid_step: int = 100,
+        block: int = 50,
+        dpi: int = 72,
+    ) -> None:
+        self.periods, self.rates, self.sweep = _check_sweep(sweep)
+        self.bound = check_float("bound", bound)
+        self.grid_step = check_int("grid_step", grid_step, minimum=1)
+        self.block = check_int("block", block, minimum=1)
+        self.dpi = check_int("dpi", dpi, minimum=10)
+        if start is None:
+            start = (self.periods[len(self.periods) // 2], self.rates[-1])
+        self._group(*start)  # raises ValueError naming the swept values
+        self.last_seconds = float("nan")
+        style = {"description_width": "110px"}
+        self.controls = {
+            "C": widgets.SelectionSlider(
+                options=[(str(c), c) for c in self.periods], value=int(start[0]),
+                description="sync period C", continuous_update=True, style=style,
+                layout=widgets.Layout(width="420px"),
+            ),
+            "learning_rate": widgets.ToggleButtons(
+                options=[(f"{lr:g}", lr) for lr in self.rates], value=float(start[1]),
+                description="learning rate", style=style,
+            ),
+        }  # fmt: skip
+        self._output = widgets.interactive_output(self._redraw, self.controls)
+        self.widget = widgets.VBox([widgets.HBox(list(self.controls.values())), self._output])
+
+    def _group(self, C: int, learning_rate: float) -> list[Any]:
+        key = (C, learning_rate)
+        if key not in self.sweep:
+            raise ValueError(
+                f"(C, learning_rate) must be one of the swept pairs: C in {self.periods}, "
+                f"learning_rate in {self.rates}; got {key}"
+            )
+        return self.sweep[key]
+
+    def figure(self, C: int, learning_rate: float) -> Figure:
+        """Return the picture the widget shows for one swept ``(C, learning_rate)``.
+
+        Raises:
+            ValueError: If the pair was not swept.
+        """
+        group = self._group(C, learning_rate)
+        last_step = max(int(r.global_step) for r in group)
+        grid = np.arange(self.grid_step, last_step + 1, self.grid_step)
+        curves = np.array(
+            [
+                returns_on_steps(r.history.episode_end_steps, r.history.episode_returns, grid)
+                for r in group
+            ]
+        )
+        fig, (left, right) = new_figure(2, figsize=(11, 3.8))
+        fig.set_dpi(self.dpi)  # fewer pixels to encode: the redraw stays well under a second
+        plot_learning_curves(
+            {f"C={C}, lr={learning_rate:g}": curves},
+            x=grid,
+            ax=left,
+            xlabel="environment step",
+            ylabel="return (mean of the last 10 episodes)",
+            title="training return",
+        )
+        for row in curves:
+            left.plot(grid, row, color="0.4", linewidth=0.6, alpha=0.7)
+        left.set_ylim(0, 510)
+        update_steps = group[0].history.update_steps
+        if all(np.array_equal(r.history.update_steps, update_steps) for r in group):
+            plot_max_q_vs_bound(
+                {f"C={C}": (update_steps, np.array([r.history.max_q for r in group]))},
+                self.bound,
+                block=self.block,
+                ax=right,
+                title="largest predicted Q",
+            )
+        stats = [run_summary(r, self.bound) for r in group]
+        fig.suptitle(
+            f"C = {C}, learning rate {learning_rate:g}, {len(group)} seeds: final return "
+            f"{np.mean([s['final_return'] for s in stats]):.0f} (mean of the last 10 episodes); "
+            f"{np.mean([s['share_above'] for s in stats]):.0%} of updates predicted a Q above "
+            f"{self.bound:.2f} (largest {max(s['max_q'] for s in stats):.3g})",
+            fontsize=10,
+        )
+        return fig
+
+    def _redraw(self, C: int, learning_rate: float) -> None:
+        start = time.perf_counter()
+        display(self.figure(C, learning_rate))
+        self.last_seconds = time.perf_counter() - start
+
+    def move(self, **values: Any) -> float:
+        """Set controls as a learner would (``move(C=10, learning_rate=1e-3)``).
+
+        Returns:
+            Seconds from the change to the redrawn picture.
+
+        Raises:
+            ValueError: If a name is not one of the controls or a value was not swept.
+        """
+        for name in values:
+            if name not in self.controls:
+                raise ValueError(
+                    f"control name must be one of {tuple(self.controls)}, got {name!r}"
+                )
+        target = {name: control.value for name, control in self.controls.items()}
+        target.update(values)
+        self._group(target["C"], target["learning_rate"])
+        start = time.perf_counter()
+        for name, value in values.items():
+            self.controls[name].value = value
+        return time.perf_counter() - start
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def sync_sweep_explorer(
+    sweep: Mapping[tuple[int, float], Sequence[Any]], bound: float, **kwargs: Any
+) -> SyncSweepExplorer:
+    """Build the Lesson 4 widget: choose C and the learning rate among runs already trained.
+
+    Args:
+        sweep: ``{(C, learning_rate): [DQNRun, ...]}`` over a full grid of C and rates.
+        bound: The largest possible discounted return (``impossible_q_bound``).
+        **kwargs: ``start`` (the pair shown first), ``grid_step`` (env steps between curve
+            points), ``block`` (updates per point of the Q curve), ``dpi``.
+
+    Returns:
+        The :class:`SyncSweepExplorer`; display it (or its ``.widget``).
+
+    Raises:
+        TypeError, ValueError: On a bad sweep or start pair (the message names it).
+    """
+    return SyncSweepExplorer(sweep, bound, **kwargs)
+
