@@ -179,6 +179,8 @@ def _move_control(page, cell) -> str:
     if handle.count():
         slider = cell.locator(".jp-OutputArea .widget-slider").first
         label = slider.locator(".widget-label").inner_text().strip()
+        readout = slider.locator(".widget-readout")
+        shown = readout.inner_text().strip()
         before = handle.get_attribute("aria-valuenow")
         at_max = before == handle.get_attribute("aria-valuemax")
         box = handle.bounding_box()
@@ -192,7 +194,7 @@ def _move_control(page, cell) -> str:
         while handle.get_attribute("aria-valuenow") == before:
             assert time.monotonic() < deadline, f"slider {label!r} did not move"
             time.sleep(0.1)
-        return f"slider {label!r}: {before} -> {handle.get_attribute('aria-valuenow')}"
+        return f"slider {label!r}: {shown} -> {readout.inner_text().strip()}"
     select = cell.locator(".jp-OutputArea .widget-dropdown select").first
     options = select.locator("option").all_inner_texts()
     before = select.input_value()
