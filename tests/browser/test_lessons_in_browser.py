@@ -7,9 +7,9 @@ has a fresh execution count. Then it checks what a learner would see:
 - execution counts 1..n (one fresh kernel, top to bottom), and no error output anywhere;
 - every cell that has a picture in the committed notebook shows a decoded image again;
 - every cell that displayed widgets shows live widgets, not their text fallback;
-- each slider or dropdown a lesson offers really drives its picture: the test drags the
-  slider's handle with the mouse (or picks another option) and waits for the output beside
-  it to change;
+- each slider, dropdown or toggle button a lesson offers really drives its picture: the
+  test drags the slider's handle with the mouse (or picks another option or button) and
+  waits for the output beside it to change;
 - each JavaScript animation (matplotlib's player) steps to its next frame when asked.
 
 Screenshots and timings go to ``test-artifacts/browser/``: ``NN_name.png`` (the window
@@ -85,7 +85,8 @@ OUTPUTS_JS = """() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')].ma
     images: imgs.filter(img => img.complete && img.naturalWidth > 0).length,
     brokenImages: imgs.filter(img => !(img.complete && img.naturalWidth > 0)).length,
     widgets: area.querySelectorAll('.jupyter-widgets').length,
-    controls: area.querySelectorAll('.widget-slider .noUi-handle, .widget-dropdown select').length,
+    controls: area.querySelectorAll(
+      '.widget-slider .noUi-handle, .widget-dropdown select, .widget-toggle-buttons').length,
     animations: area.querySelectorAll('.animation img[id^="_anim_img"]').length,
     text: (area.innerText || '').slice(0, 300),
   };
@@ -183,18 +184,25 @@ def _move_control(page, cell) -> str:
         shown = readout.inner_text().strip()
         before = handle.get_attribute("aria-valuenow")
         at_max = before == handle.get_attribute("aria-valuemax")
-        box = handle.bounding_box()
-        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-        # Drag it a little, as a learner does; the widgets update on release.
-        page.mouse.move(x, y)
-        page.mouse.down()
-        page.mouse.move(x + (-25 if at_max else 25), y, steps=5)
-        page.mouse.up()
-        deadline = time.monotonic() + 10
-        while handle.get_attribute("aria-valuenow") == before:
-            assert time.monotonic() < deadline, f"slider {label!r} did not move"
-            time.sleep(0.1)
-        return f"slider {label!r}: {shown} -> {readout.inner_text().strip()}"
+        # Drag it a little, as a learner does (the widgets update on release); further if it
+        # snaps back, as a slider over a few options does.
+        for distance in (25, 60, 120):
+            box = handle.bounding_box()
+            x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+            page.mouse.move(x, y)
+            page.mouse.down()
+            page.mouse.move(x + (-distance if at_max else distance), y, steps=5)
+            page.mouse.up()
+            deadline = time.monotonic() + 3
+            while handle.get_attribute("aria-valuenow") == before and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if handle.get_attribute("aria-valuenow") != before:
+                return f"slider {label!r}: {shown} -> {readout.inner_text().strip()}"
+        pytest.fail(f"slider {label!r} did not move when dragged")
+    toggle = cell.locator(".jp-OutputArea .widget-toggle-button:not(.mod-active)").first
+    if toggle.count():
+        toggle.click()
+        return f"toggle button -> {toggle.inner_text().strip()}"
     select = cell.locator(".jp-OutputArea .widget-dropdown select").first
     options = select.locator("option").all_inner_texts()
     before = select.input_value()
