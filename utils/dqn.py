@@ -641,8 +641,7 @@ def _train(
                 action = int(random_action[0])
             else:
                 with torch.no_grad():
-                    q = q_network(torch.from_numpy(obs).reshape(1, -1))
-                action = int(q.argmax())
+                    action = int(q_network(torch.from_numpy(obs)).argmax())
             next_obs, reward, terminated, truncated, _ = env.step(action)
             # 2. remember: terminated (not truncated) decides whether s' has a future
             flag = _stored_terminal(terminated, truncated, config)

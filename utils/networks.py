@@ -6,6 +6,7 @@ import itertools
 from collections.abc import Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from utils._checks import check_int
@@ -45,14 +46,23 @@ class QNetwork(nn.Module):
                 layers.append(nn.ReLU())
             layers.append(nn.Linear(fan_in, fan_out))
         self.layers = nn.Sequential(*layers)
+        self._linears = [m for m in self.layers if isinstance(m, nn.Linear)]
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         """Return all actions' Q-values ``(batch, n_actions)`` for ``obs`` ``(batch, obs_dim)``."""
-        return self.layers(obs)
+        # The same arithmetic as calling the layers, without the per-module call overhead,
+        # which on networks this small costs more than the matrix products (about 3x).
+        x = obs
+        last = len(self._linears) - 1
+        for i, layer in enumerate(self._linears):
+            x = F.linear(x, layer.weight, layer.bias)
+            if i < last:
+                x = torch.relu(x)
+        return x
 
     def linears(self) -> list[nn.Linear]:
         """Return the linear layers, input side first."""
-        return [m for m in self.layers if isinstance(m, nn.Linear)]
+        return list(self._linears)
 
 
 class StackedQNetwork(nn.Module):
