@@ -29,6 +29,8 @@ import numpy as np
 
 __all__ = [
     "BIN_INDEX",
+    "BUG_GALLERY",
+    "DIAGNOSIS_SOLUTION",
     "DISCOUNTED_RETURN",
     "HARD_SYNC",
     "Q_UPDATE",
@@ -39,11 +41,13 @@ __all__ = [
     "SyncOutcome",
     "Verdict",
     "check_bin_index",
+    "check_diagnosis",
     "check_discounted_return",
     "check_hard_update",
     "check_q_update",
     "check_soft_update",
     "check_td_target",
+    "mystery_runs",
     "td_target_exercise",
 ]
 
@@ -1239,3 +1243,131 @@ def check_soft_update(fn: Callable[..., Any]) -> Verdict:
         raise TypeError(f"fn must be a function (callable), got {type(fn).__name__}")
     return SOFT_SYNC.check(_harness(fn))
 
+
+# --------------------------------------------------------------------------------------
+# Lesson 5: name the bug from its diagnostics
+# --------------------------------------------------------------------------------------
+# The learner fills a dict {"A": name, "B": name, "C": name} with names from BUG_GALLERY after
+# looking at the diagnostics of three unnamed runs. The notebook trains the gallery under
+# these names and draws the three runs that mystery_runs() picks.
+
+BUG_GALLERY: dict[str, str] = {
+    "bootstrap_on_truncated": "stores `terminated or truncated` as the terminal flag",
+    "no_terminal_mask": "bootstraps from terminal states too",
+    "gradient_through_target": "lets the gradient flow through the target (one network)",
+    "never_sync": "never copies the online network into the target network",
+    "sync_every_step": "copies it after every step (target_update_period=1)",
+    "epsilon_never_decays": "explores at random forever (epsilon_end = epsilon_start = 1)",
+    "learning_starts_0": "starts learning before the buffer holds a batch",
+    "reward_scale_100": "multiplies every reward by 100",
+    "observation_scale_100": "multiplies every observation by 100",
+}
+"""The Lesson 5 gallery of deliberate bugs: name -> what it does wrong."""
+
+_MYSTERY = (
+    (
+        "A",
+        "epsilon_never_decays",
+        "the training return stays where a random policy's is, yet the loss and the Q-values "
+        "look like the correct agent's. What does the agent do while it trains?",
+    ),
+    (
+        "B",
+        "never_sync",
+        "the largest Q stays near the reward of one step and the loss near zero: the targets "
+        "never grow. Which network computes them, and does it ever change?",
+    ),
+    (
+        "C",
+        "reward_scale_100",
+        "its Q-values and its loss are far larger than the correct agent's. By what factor are "
+        "its Q-values larger, and is it the same factor everywhere (look at the histogram)?",
+    ),
+)
+
+
+def mystery_runs(gallery: dict[str, Any]) -> dict[str, Any]:
+    """Return the three unnamed runs of the Lesson 5 exercise: ``{"A": ..., "B": ..., "C": ...}``.
+
+    Args:
+        gallery: ``{bug name: runs}`` holding every name the exercise needs (names as in
+            :data:`BUG_GALLERY`).
+
+    Raises:
+        TypeError: If ``gallery`` is not a dict.
+        ValueError: If a name the exercise needs is missing.
+    """
+    if not isinstance(gallery, dict):
+        raise TypeError(f"gallery must be a dict {{bug name: runs}}, got {type(gallery).__name__}")
+    missing = [name for _, name, _ in _MYSTERY if name not in gallery]
+    if missing:
+        raise ValueError(f"gallery must hold the runs of {missing}")
+    return {letter: gallery[name] for letter, name, _ in _MYSTERY}
+
+
+DIAGNOSIS_SOLUTION = """\
+answers = {
+    "A": "epsilon_never_decays",     # random-level training return, healthy loss and Q
+    "B": "never_sync",               # Q stuck near one reward, loss near zero
+    "C": "reward_scale_100",         # Q about 100x the correct agent's, loss far larger
+}"""
+"""The Lesson 5 exercise's solution, as the notebook folds it in ``<details>``."""
+
+
+def check_diagnosis(answers: Any) -> Verdict:
+    """Check the Lesson 5 exercise: name the bug behind each of the runs A, B and C.
+
+    ``answers`` maps each letter to a name from :data:`BUG_GALLERY`. Prints a friendly verdict
+    (with a hint on what to look at for each wrong letter) and returns it.
+
+    Args:
+        answers: ``{"A": name, "B": name, "C": name}``; ``...`` or ``None`` for a letter not
+            answered yet.
+
+    Returns:
+        A :class:`Verdict`: ``"correct"``, ``"wrong"`` or ``"not attempted"``.
+
+    Raises:
+        TypeError: If ``answers`` is not a dict.
+    """
+    if not isinstance(answers, dict):
+        raise TypeError(f"answers must be a dict like {{'A': 'never_sync', ...}}, got {answers!r}")
+    letters = [letter for letter, _, _ in _MYSTERY]
+    unknown_keys = sorted(str(k) for k in answers if k not in letters)
+    open_letters = [k for k in letters if _is_stub_answer(answers.get(k)) or answers.get(k) == ""]
+    if unknown_keys:
+        verdict = Verdict(
+            WRONG, f"Not quite: the runs are {', '.join(letters)}; unknown keys {unknown_keys}."
+        )
+    elif len(open_letters) == len(letters):
+        verdict = Verdict(
+            NOT_ATTEMPTED,
+            "Not attempted yet: replace each `...` with the name of a bug from the list "
+            "and run this cell again.",
+        )
+    elif open_letters:
+        verdict = Verdict(
+            NOT_ATTEMPTED, f"Almost there: {', '.join(open_letters)} still has no answer."
+        )
+    else:
+        lines, wrong = [], 0
+        for letter, name, hint in _MYSTERY:
+            given = answers[letter]
+            if given == name:
+                lines.append(f"  {letter}: right, {name}.")
+            elif given not in BUG_GALLERY:
+                wrong += 1
+                lines.append(
+                    f"  {letter}: {given!r} is not one of the names: {', '.join(BUG_GALLERY)}."
+                )
+            else:
+                wrong += 1
+                lines.append(f"  {letter}: not {given}. Look again: {hint}")
+        if wrong == 0:
+            verdict = Verdict(CORRECT, "Correct! All three diagnosed:\n" + "\n".join(lines))
+        else:
+            verdict = Verdict(
+                WRONG, f"Not quite: {wrong} of {len(letters)} wrong.\n" + "\n".join(lines)
+            )
+    print(verdict.message)
+    return verdict

@@ -24,6 +24,7 @@ from utils.plotting import (
     _check_sweep,
     new_figure,
     plot_bins_sweep,
+    plot_diagnostics,
     plot_learning_curves,
     plot_max_q_vs_bound,
     plot_q_table,
@@ -34,10 +35,12 @@ from utils.tabular import greedy_policy, q_learning, success_probability, value_
 
 __all__ = [
     "BinsSweepExplorer",
+    "DiagnosticsExplorer",
     "QLearningExplorer",
     "SingleNetworkExplorer",
     "SyncSweepExplorer",
     "bins_sweep_explorer",
+    "diagnostics_explorer",
     "q_learning_explorer",
     "single_network_explorer",
     "sync_sweep_explorer",
@@ -653,3 +656,123 @@ def sync_sweep_explorer(
     """
     return SyncSweepExplorer(sweep, bound, **kwargs)
 
+
+# --------------------------------------------------------------------------------------
+# Lesson 5: browse the diagnostics of runs that are already trained
+# --------------------------------------------------------------------------------------
+
+
+class DiagnosticsExplorer:
+    """Pick a variant (e.g. a bug) and see its diagnostics next to a reference run, at once.
+
+    Nothing is trained when a control moves: the runs were computed beforehand and the
+    picture is :func:`utils.plotting.plot_diagnostics` of the chosen variant, beside the
+    reference variant unless that box is unticked.
+
+    Attributes:
+        runs: ``{variant: [run, ...]}`` as given (``utils.dqn.DQNRun`` objects).
+        reference: The variant drawn beside the chosen one.
+        widget: The ``ipywidgets.VBox`` to display (controls above the picture).
+        controls: ``{"variant", "compare"}`` -> dropdown and checkbox.
+        last_seconds: Wall time of the last redraw, in seconds.
+    """
+
+    def __init__(
+        self,
+        runs: Mapping[str, Sequence[Any]],
+        reference: str,
+        *,
+        variant: str | None = None,
+        **plot_kwargs: Any,
+    ) -> None:
+        if not isinstance(runs, Mapping) or len(runs) < 2:
+            raise TypeError("runs must be a mapping {variant: [DQNRun, ...]} with >= 2 variants")
+        for name, group in runs.items():
+            if not isinstance(name, str):
+                raise TypeError(f"runs keys must be strings, got {type(name).__name__}")
+            if isinstance(group, (str, bytes)) or not isinstance(group, Sequence) or not group:
+                raise TypeError(f"runs[{name!r}] must be a non-empty list of runs")
+        if reference not in runs:
+            raise ValueError(f"reference must be one of {tuple(runs)}, got {reference!r}")
+        self.runs = {name: list(group) for name, group in runs.items()}
+        self.reference = reference
+        self.plot_kwargs = dict(plot_kwargs)
+        others = [name for name in self.runs if name != reference]
+        start = others[0] if variant is None else variant
+        if start not in others:
+            raise ValueError(f"variant must be one of {tuple(others)}, got {start!r}")
+        self.last_seconds = float("nan")
+        self.controls = {
+            "variant": widgets.Dropdown(
+                options=others, value=start, description="variant",
+                style={"description_width": "60px"}, layout=widgets.Layout(width="380px"),
+            ),
+            "compare": widgets.Checkbox(value=True, description=f"beside '{reference}'"),
+        }  # fmt: skip
+        self._output = widgets.interactive_output(self._redraw, self.controls)
+        self.widget = widgets.VBox([widgets.HBox(list(self.controls.values())), self._output])
+
+    def figure(self, variant: str, compare: bool = True) -> Figure:
+        """Return the picture the widget shows for ``variant``.
+
+        Args:
+            variant: One of the variants other than the reference.
+            compare: Draw the reference variant beside it.
+
+        Raises:
+            ValueError: If ``variant`` is not among the runs.
+        """
+        if variant not in self.runs or variant == self.reference:
+            others = tuple(n for n in self.runs if n != self.reference)
+            raise ValueError(f"variant must be one of {others}, got {variant!r}")
+        shown = {self.reference: self.runs[self.reference]} if compare else {}
+        shown[variant] = self.runs[variant]
+        return plot_diagnostics(shown, **self.plot_kwargs)
+
+    def _redraw(self, variant: str, compare: bool) -> None:
+        start = time.perf_counter()
+        display(self.figure(variant, compare))
+        self.last_seconds = time.perf_counter() - start
+
+    def move(self, **values: Any) -> float:
+        """Set controls as a learner would (``move(variant="no_terminal_mask")``).
+
+        Returns:
+            Seconds from the change to the redrawn picture.
+
+        Raises:
+            ValueError: If a name is not one of the controls, or a variant is unknown.
+        """
+        start = time.perf_counter()
+        for name, value in values.items():
+            if name not in self.controls:
+                raise ValueError(
+                    f"control name must be one of {tuple(self.controls)}, got {name!r}"
+                )
+            if name == "variant" and value not in self.controls["variant"].options:
+                raise ValueError(
+                    f"variant must be one of {tuple(self.controls['variant'].options)}, "
+                    f"got {value!r}"
+                )
+            self.controls[name].value = value
+        return time.perf_counter() - start
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def diagnostics_explorer(
+    runs: Mapping[str, Sequence[Any]], reference: str, **kwargs: Any
+) -> DiagnosticsExplorer:
+    """Build the Lesson 5 widget: pick a trained variant, see its diagnostics beside a reference.
+
+    Args:
+        runs: ``{variant: [DQNRun, ...]}``, e.g. ``{"correct": [...], "no_terminal_mask": [...]}``.
+        reference: The variant drawn beside the chosen one (e.g. the correct agent).
+        **kwargs: ``variant`` (shown first), and anything :func:`utils.plotting.plot_diagnostics`
+            takes (``bound``, ``time_limit``, ``probe_states``, ``block``, ...).
+
+    Returns:
+        The :class:`DiagnosticsExplorer`; display it (or its ``.widget``).
+    """
+    return DiagnosticsExplorer(runs, reference, **kwargs)
