@@ -128,7 +128,7 @@ def _lesson_facts(nb: dict) -> tuple[str, str]:
     """Return (title, learner time) read from a notebook's markdown."""
     text = "\n".join(_source(c) for c in nb["cells"] if c["cell_type"] == "markdown")
     title = re.search(r"^# (.+)$", text, re.MULTILINE)
-    minutes = re.search(r"\*\*Time:\*\*\s*(?:about\s*)?([^.*\n]+)", text)
+    minutes = re.search(r"\*\*Time:\*\*\s*(?:about\s*)?([^.*(\n]+)", text)
     return (
         title.group(1).strip() if title else "(untitled)",
         minutes.group(1).strip() if minutes else "?",
