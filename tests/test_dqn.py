@@ -207,6 +207,55 @@ def test_train_many_with_one_agent_matches_train():
     np.testing.assert_allclose(batched.history.losses, single.history.losses, rtol=1e-4)
 
 
+@pytest.fixture
+def cartpole_with_kwargs():
+    """A CartPole with constructor arguments: train_many steps it through SyncVectorEnv."""
+    gym.register("SuttonBartoCartPole-v0", entry_point="gymnasium.envs.classic_control:CartPoleEnv",
+                 max_episode_steps=200, kwargs={"sutton_barto_reward": True})  # fmt: skip
+    yield "SuttonBartoCartPole-v0"
+    del gym.registry["SuttonBartoCartPole-v0"]
+
+
+def test_train_many_on_a_generic_env_matches_train(cartpole_with_kwargs):
+    assert not dqn._is_plain_cartpole(cartpole_with_kwargs)
+    config = DQNConfig(**{**TINY, "total_steps": 1500})
+    single = train(cartpole_with_kwargs, config, seed=4, progress=False)
+    batched = train_many(cartpole_with_kwargs, config, seeds=[4, 8], progress=False)
+    n = len(single.history.episode_returns) // 2
+    assert n > 5 and (single.history.episode_returns < 0).all()  # -1 when the pole falls
+    np.testing.assert_array_equal(
+        batched[0].history.episode_returns[:n], single.history.episode_returns[:n]
+    )
+
+
+def test_numpy_cartpoles_step_exactly_like_separate_envs():
+    seeds, limit = [3, 7, 11], 60  # a short time limit, so truncations happen too
+    gym.register("CartPole60-v0", entry_point="gymnasium.envs.classic_control:CartPoleEnv",
+                 max_episode_steps=limit)  # fmt: skip
+    try:
+        fast, slow = dqn._CartPoles("CartPole60-v0", seeds), dqn._SyncEnvs("CartPole60-v0", seeds)
+        np.testing.assert_array_equal(fast.reset(), slow.reset())
+        rng, ends = np.random.default_rng(0), np.zeros(2, dtype=int)
+        for _ in range(3000):
+            actions = rng.integers(2, size=len(seeds))
+            got, want = fast.step(actions), slow.step(actions)
+            for a, b in zip(got, want, strict=True):
+                np.testing.assert_array_equal(a, b)
+            ends += [int(want[3].any()), int(want[4].any())]
+        assert ends.min() > 0  # both terminations and truncations were compared
+    finally:
+        del gym.registry["CartPole60-v0"]
+
+
+def test_denormals_are_flushed_only_while_training():
+    tiny = torch.tensor([1e-39])  # a float32 denormal
+    with dqn.flush_denormal():
+        assert (tiny * 1.0).item() == 0.0
+    assert (tiny * 1.0).item() > 0.0
+    train("CartPole-v1", DQNConfig(**{**TINY, "total_steps": 150}), 0, progress=False)
+    assert (tiny * 1.0).item() > 0.0
+
+
 def test_an_agent_does_not_change_when_others_are_added():
     config = DQNConfig(**{**TINY, "total_steps": 1500})
     (alone,) = train_many("CartPole-v1", config, seeds=[5], progress=False)
@@ -278,6 +327,41 @@ def test_learning_rate_can_anneal_to_an_end_value():
     assert optimizer.param_groups[0]["lr"] == pytest.approx(config.learning_rate / 2)
     dqn._set_learning_rate(optimizer, config, step=600)
     assert optimizer.param_groups[0]["lr"] == 0.0
+
+
+def test_stacked_adam_matches_torch_adam_exactly():
+    torch.manual_seed(0)
+    start = [torch.randn(3, 4, 5), torch.randn(3, 1, 5)]
+    ours = [p.clone().requires_grad_() for p in start]
+    theirs = [p.clone().requires_grad_() for p in start]
+    lean, reference = dqn._StackedAdam(ours, lr=0.01), torch.optim.Adam(theirs, lr=0.01, fused=True)
+    for step in range(5):
+        grads = [torch.randn_like(p) for p in start]
+        for p, g in zip(theirs, grads, strict=True):
+            p.grad = g.clone()
+        lean.param_groups[0]["lr"] = reference.param_groups[0]["lr"] = 0.01 / (step + 1)
+        lean.step(grads)
+        reference.step()
+    for a, b in zip(ours, theirs, strict=True):
+        assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("hidden, loss", [((16, 8), "huber"), ((5,), "mse"), ((), "huber")])
+def test_written_out_gradients_equal_autograd_exactly(hidden, loss):
+    from utils.networks import StackedQNetwork
+
+    torch.manual_seed(1)
+    net = StackedQNetwork([QNetwork(4, 3, hidden) for _ in range(3)])
+    obs, actions = torch.randn(3, 32, 4), torch.randint(0, 3, (3, 32))
+    targets = 3 * torch.randn(3, 32)  # big and small errors: both sides of Huber's kink
+    loss_per_agent, q_all, grads = dqn._loss_and_grads(net, obs, actions, targets, loss)
+    q_ref = net(obs)
+    loss_ref = q_loss(q_ref.gather(2, actions[..., None]).squeeze(2), targets, loss)
+    grads_ref = torch.autograd.grad(loss_ref.sum(), list(net.parameters()))
+    assert torch.equal(loss_per_agent, loss_ref) and torch.equal(q_all, q_ref)
+    assert len(grads) == len(grads_ref)
+    for g, g_ref in zip(grads, grads_ref, strict=True):
+        assert torch.equal(g, g_ref)
 
 
 def _one_batch() -> dqn.Batch:

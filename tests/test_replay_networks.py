@@ -58,6 +58,19 @@ def test_k_agent_buffer_keeps_agents_apart():
     assert torch.equal(batch.terminated[1], torch.ones(8))
 
 
+def test_image_like_observations_and_large_action_ids_round_trip():
+    buffer = ReplayBuffer(capacity=3, obs_shape=(2, 3), n_agents=2)
+    obs = np.arange(12, dtype=np.float32).reshape(2, 2, 3)
+    buffer.add(obs, np.array([7, 2**24 - 1]), np.array([0.5, -1.0]), obs + 100, np.array([1, 0]))
+    assert buffer.obs[:, 0].shape == (2, 2, 3) and np.array_equal(buffer.obs[:, 0], obs)
+    assert buffer.actions[:, 0].tolist() == [7, 2**24 - 1]
+    batch = buffer.sample(4, [np.random.default_rng(0), np.random.default_rng(1)])
+    assert batch.obs.shape == (2, 4, 2, 3) and torch.equal(batch.next_obs, batch.obs + 100)
+    assert batch.actions[:, 0].tolist() == [7, 2**24 - 1]
+    assert batch.rewards[:, 0].tolist() == [0.5, -1.0]
+    assert batch.terminated[:, 0].tolist() == [1.0, 0.0]
+
+
 @pytest.mark.parametrize(
     "kwargs, error",
     [

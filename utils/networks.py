@@ -100,11 +100,15 @@ class StackedQNetwork(nn.Module):
             for i in range(len(per_net[0]))
         )
 
+        # Plain list of the same Parameter objects: iterating a ParameterList costs more than
+        # the small matrix products themselves. (deepcopy and .to() keep the pairing.)
+        self._layers = list(zip(self.weights, self.biases, strict=True))
+
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
         """Return Q-values ``(K, batch, n_actions)`` for ``obs`` ``(K, batch, obs_dim)``."""
         x = obs
-        last = len(self.weights) - 1
-        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+        last = len(self._layers) - 1
+        for i, (w, b) in enumerate(self._layers):
             x = torch.baddbmm(b, x, w)
             if i < last:
                 x = torch.relu(x)

@@ -31,8 +31,12 @@ class Batch(NamedTuple):
 class ReplayBuffer:
     """A fixed-size ring buffer; once full, each new transition overwrites the oldest.
 
-    All storage is allocated up front as NumPy arrays; ``add`` writes one slot and
-    ``sample`` gathers random slots, so neither allocates per transition.
+    All storage is allocated up front; ``add`` writes one slot and ``sample`` gathers random
+    slots, so neither allocates per transition. One transition is one row of a float32 array
+    ``[obs, next_obs, reward, terminated, action]`` (the action as a float, exact for any
+    action id below 2**24), so sampling a transition reads one block of memory instead of five.
+    ``obs``, ``next_obs``, ``rewards``, ``terminated`` and ``actions`` give the fields as arrays
+    of shape ``(K, capacity, ...)``.
 
     With ``n_agents=K > 1`` it holds K independent buffers in one array (leading axis K):
     ``add`` takes one transition per agent and ``sample`` draws each agent's minibatch from
@@ -50,14 +54,40 @@ class ReplayBuffer:
         if not isinstance(obs_shape, tuple):
             raise TypeError(f"obs_shape must be a tuple of ints, got {obs_shape!r}")
         self.obs_shape = tuple(check_int("obs_shape[i]", d, minimum=1) for d in obs_shape)
-        lead = (n_agents, capacity)
-        self.obs = np.zeros((*lead, *self.obs_shape), dtype=np.float32)
-        self.next_obs = np.zeros((*lead, *self.obs_shape), dtype=np.float32)
-        self.actions = np.zeros(lead, dtype=np.int64)
-        self.rewards = np.zeros(lead, dtype=np.float32)
-        self.terminated = np.zeros(lead, dtype=np.float32)
+        d = int(np.prod(self.obs_shape))
+        self._d = d
+        # Agent k's slot i is row k * capacity + i; one ``take`` gathers every agent's batch.
+        self._rows = np.zeros((n_agents * capacity, 2 * d + 3), dtype=np.float32)
+        self._slots = self._rows.reshape(n_agents, capacity, 2 * d + 3)
+        self._offsets = np.arange(n_agents)[:, None] * capacity
         self.pos = 0
         self.size = 0
+
+    @property
+    def obs(self) -> np.ndarray:
+        """Stored observations ``(K, capacity, *obs_shape)`` (a view)."""
+        return self._slots[..., : self._d].reshape(*self._slots.shape[:2], *self.obs_shape)
+
+    @property
+    def next_obs(self) -> np.ndarray:
+        """Stored next observations ``(K, capacity, *obs_shape)`` (a view)."""
+        d = self._d
+        return self._slots[..., d : 2 * d].reshape(*self._slots.shape[:2], *self.obs_shape)
+
+    @property
+    def rewards(self) -> np.ndarray:
+        """Stored rewards ``(K, capacity)`` (a view)."""
+        return self._slots[..., 2 * self._d]
+
+    @property
+    def terminated(self) -> np.ndarray:
+        """Stored terminal flags ``(K, capacity)``, 1.0 where ``next_obs`` is terminal (a view)."""
+        return self._slots[..., 2 * self._d + 1]
+
+    @property
+    def actions(self) -> np.ndarray:
+        """Stored actions ``(K, capacity)`` as int64 (a copy)."""
+        return self._slots[..., 2 * self._d + 2].astype(np.int64)
 
     def __len__(self) -> int:
         return self.size
@@ -72,12 +102,13 @@ class ReplayBuffer:
             terminated: Whether ``next_obs`` is terminal (``(K,)``). Pass Gymnasium's
                 ``terminated``, never ``terminated or truncated``.
         """
-        i = self.pos
-        self.obs[:, i] = obs
-        self.next_obs[:, i] = next_obs
-        self.actions[:, i] = action
-        self.rewards[:, i] = reward
-        self.terminated[:, i] = terminated
+        i, d, k = self.pos, self._d, self.n_agents
+        slot = self._slots[:, i]
+        slot[:, :d] = np.reshape(obs, (k, d))
+        slot[:, d : 2 * d] = np.reshape(next_obs, (k, d))
+        slot[:, 2 * d] = reward
+        slot[:, 2 * d + 1] = terminated
+        slot[:, 2 * d + 2] = action
         self.pos = (i + 1) % self.capacity
         self.size = min(self.size + 1, self.capacity)
 
@@ -110,14 +141,21 @@ class ReplayBuffer:
         rngs = rng if stacked else [rng]
         if len(rngs) != self.n_agents or not all(isinstance(r, np.random.Generator) for r in rngs):
             raise TypeError(f"rng must be a numpy Generator (or a list of {self.n_agents})")
-        if not stacked:
-            idx = rngs[0].integers(0, self.size, batch_size)
-            take = lambda a: torch.from_numpy(a[0, idx]).to(device)
-        else:
+        if stacked:
             idx = self.sample_indices(batch_size, rngs)
-            rows = np.arange(self.n_agents)[:, None]
-            take = lambda a: torch.from_numpy(a[rows, idx]).to(device)
+            rows, lead = (idx + self._offsets).ravel(), (self.n_agents, batch_size)
+        else:
+            rows, lead = rngs[0].integers(0, self.size, batch_size), (batch_size,)
+        picked = self._rows.take(rows, axis=0)  # (K * batch, row): slice it with NumPy views
+        d, obs_shape = self._d, (*lead, *self.obs_shape)
+
+        def tensor(a: np.ndarray) -> torch.Tensor:
+            return torch.from_numpy(a).to(device)
+
         return Batch(
-            take(self.obs), take(self.actions), take(self.rewards),
-            take(self.next_obs), take(self.terminated),
-        )  # fmt: skip
+            obs=tensor(picked[:, :d].reshape(obs_shape)),
+            actions=tensor(picked[:, 2 * d + 2].astype(np.int64).reshape(lead)),
+            rewards=tensor(picked[:, 2 * d].reshape(lead)),
+            next_obs=tensor(picked[:, d : 2 * d].reshape(obs_shape)),
+            terminated=tensor(picked[:, 2 * d + 1].reshape(lead)),
+        )
