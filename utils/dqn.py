@@ -228,7 +228,7 @@ def td_target(
     Returns:
         ``(..., batch)`` targets.
     """
-    return rewards + gamma * (1.0 - terminated) * next_q_values.amax(dim=-1)
+    return rewards + gamma * (1.0 - terminated) * next_q_values.max(dim=-1).values
 
 
 def double_dqn_target(
@@ -275,6 +275,14 @@ def soft_update(target: nn.Module, online: nn.Module, tau: float) -> None:
     check_float("tau", tau, low=0.0, high=1.0, low_inclusive=False)
     for t, o in zip(target.parameters(), online.parameters(), strict=True):
         t.lerp_(o, tau)
+
+
+def _sync_target(target: nn.Module, online: nn.Module, config: DQNConfig) -> None:
+    """Copy the online weights into the target network (``tau = 1``) or move towards them."""
+    if config.tau == 1.0:
+        hard_update(target, online)
+    else:
+        soft_update(target, online, config.tau)
 
 
 def _targets(batch: Batch, online: nn.Module, target: nn.Module, config: DQNConfig) -> torch.Tensor:
@@ -513,6 +521,13 @@ class _Recorder:
         self.episodes: list[list[tuple[float, int, int]]] = [[] for _ in range(n_agents)]
         self.evals: list[list[tuple[int, float]]] = [[] for _ in range(n_agents)]
 
+    def record_update(self, step: int, losses: torch.Tensor, max_q: torch.Tensor) -> None:
+        """Keep one update's loss and largest Q-value (per agent)."""
+        i = self.n_updates
+        self.losses[i], self.max_q[i] = losses.detach(), max_q.detach()
+        self.update_steps[i] = step
+        self.n_updates += 1
+
     def history(self, k: int, upto_step: int, solved: float | None, wall: float) -> History:
         n = int(np.searchsorted(self.update_steps[: self.n_updates], upto_step, side="right"))
         ep = [e for e in self.episodes[k] if e[2] <= upto_step]
@@ -709,19 +724,12 @@ def _train(
                 if config.max_grad_norm is not None:
                     nn.utils.clip_grad_norm_(q_network.parameters(), config.max_grad_norm)
                 optimizer.step()
-                u_i = rec.n_updates
-                rec.losses[u_i, 0] = loss.detach()
-                rec.max_q[u_i, 0] = q_all.detach().max()
-                rec.update_steps[u_i] = global_step
-                rec.n_updates += 1
+                rec.record_update(global_step, loss, q_all.detach().max())
                 if callback is not None:
                     callback(global_step, q_network, target_network)
             # 4. sync: refresh the frozen target network every C steps
             if target_network is not None and global_step % config.target_update_period == 0:
-                if config.tau == 1.0:
-                    hard_update(target_network, q_network)
-                else:
-                    soft_update(target_network, q_network, config.tau)
+                _sync_target(target_network, q_network, config)
             # 5. evaluate the greedy policy now and then
             if config.eval_every and global_step % config.eval_every == 0:
                 mean = _evaluate_during_training(env_id, q_network, [seed], config)[0]
@@ -987,6 +995,8 @@ def _train_many(
     rec = _Recorder(config, k_agents, device)
     block = _RandomBlocks([e for e, _ in streams], n_actions)
     replay_rngs = [r for _, r in streams]
+    rows = torch.arange(k_agents, device=device)[:, None]
+    columns = torch.arange(config.batch_size, device=device)
 
     start = time.perf_counter()
     global_step, interrupted = 0, False
@@ -1020,9 +1030,12 @@ def _train_many(
                 targets = _targets(batch, q_network, target_network or q_network, config)
                 if "gradient_through_target" in config.bugs:  # autograd follows the bug's path
                     q_all = q_network(batch.obs)
-                    q_taken = q_all.gather(2, batch.actions[..., None]).squeeze(2)
+                    q_taken = q_all[rows, columns, batch.actions]
                     loss_per_agent = q_loss(q_taken, targets, config.loss)
-                    grads = list(torch.autograd.grad(loss_per_agent.sum(), params))
+                    for p in params:
+                        p.grad = None
+                    loss_per_agent.sum().backward()
+                    grads = [p.grad for p in params]
                 else:  # the same numbers, without autograd's bookkeeping
                     loss_per_agent, q_all, grads = _loss_and_grads(
                         q_network, batch.obs, batch.actions, targets, config.loss
@@ -1030,18 +1043,11 @@ def _train_many(
                 if config.max_grad_norm is not None:
                     _clip_per_agent(grads, config.max_grad_norm)
                 optimizer.step(grads)
-                u_i = rec.n_updates
-                rec.losses[u_i] = loss_per_agent.detach()
-                rec.max_q[u_i] = q_all.detach().flatten(1).amax(1)
-                rec.update_steps[u_i] = global_step
-                rec.n_updates += 1
+                rec.record_update(global_step, loss_per_agent, q_all.flatten(1).amax(1))
                 if callback is not None:
                     callback(global_step, q_network, target_network)
             if target_network is not None and global_step % config.target_update_period == 0:
-                if config.tau == 1.0:
-                    hard_update(target_network, q_network)
-                else:
-                    soft_update(target_network, q_network, config.tau)
+                _sync_target(target_network, q_network, config)
             if config.eval_every and global_step % config.eval_every == 0:
                 means = _evaluate_during_training(env_id, q_network, seeds, config)
                 for k, mean in enumerate(means):
