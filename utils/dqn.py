@@ -798,23 +798,16 @@ def _loss_and_grads(
 ) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
     """TD loss per agent, Q-values, and the gradient of the summed loss for the stacked MLP.
 
-    What ``torch.autograd.grad(q_loss(...).sum(), net.parameters())`` returns, computed with the
-    same kernels in the same order, so the numbers are identical (tested), but written out:
-    with K agents the autograd engine's per-operation bookkeeping cost a third of an update.
+    Exactly what ``torch.autograd.grad(q_loss(...).sum(), net.parameters())`` returns (tested),
+    written out: with K agents the autograd engine's bookkeeping cost a third of an update.
     Agent k's loss only involves slice k, so the gradient of the sum is each agent's own.
 
     Returns:
         ``(loss_per_agent (K,), q_all (K, batch, n_actions), grads)``; ``grads`` in the order
-        of ``net.parameters()`` (all weights, then all biases).
+        of ``net.parameters()``.
     """
-    inputs, x = [], obs
-    last = len(net._layers) - 1
-    for i, (w, b) in enumerate(net._layers):
-        inputs.append(x)  # the input of layer i: obs, then ReLU outputs
-        x = torch.baddbmm(b, x, w)
-        if i < last:
-            x = torch.relu(x)
-    q_all, index = x, actions[..., None]
+    q_all, inputs = net.forward_with_inputs(obs)
+    index = actions[..., None]
     q_taken = q_all.gather(2, index).squeeze(2)
     loss_per_agent = q_loss(q_taken, targets, loss)
     # d(sum of per-agent means)/d(q_taken) = loss'(q_taken - targets) / batch
@@ -823,16 +816,8 @@ def _loss_and_grads(
         g = torch.ops.aten.smooth_l1_loss_backward(d_mean, q_taken, targets, 0, 1.0)
     else:
         g = torch.ops.aten.mse_loss_backward(d_mean, q_taken, targets, 0)
-    g = torch.zeros_like(q_all).scatter_add_(2, index, g[..., None])  # only the taken action
-    grad_w, grad_b = [], []
-    for i in range(last, -1, -1):
-        grad_w.append(inputs[i].transpose(1, 2).bmm(g))
-        grad_b.append(g.sum(1, keepdim=True))
-        if i > 0:  # back through layer i's weights, then the ReLU before it
-            g = torch.ops.aten.threshold_backward(
-                g.bmm(net._layers[i][0].transpose(1, 2)), inputs[i], 0
-            )
-    return loss_per_agent, q_all, grad_w[::-1] + grad_b[::-1]
+    grad_q = torch.zeros_like(q_all).scatter_add_(2, index, g[..., None])  # taken action only
+    return loss_per_agent, q_all, net.parameter_grads(inputs, grad_q)
 
 
 def _clip_per_agent(grads: list[torch.Tensor], max_norm: float) -> None:
