@@ -270,19 +270,9 @@ def test_explorer_figure_shows_curve_and_bound(explorer, runs):
     )
 
 
-def test_moving_a_control_redraws_once_per_control(explorer):
-    calls = []
-    original = explorer.figure
-
-    def counting(*args):
-        calls.append(args)
-        return original(*args)
-
-    explorer.figure = counting
-    try:
+def test_moving_a_control_redraws_once_per_control(explorer, recording_redraws):
+    with recording_redraws(explorer) as calls:
         seconds = explorer.move(variant="replay", seed=1)
-    finally:
-        del explorer.figure
     assert seconds > 0
     assert calls == [("replay", 0), ("replay", 1)]
 

@@ -179,26 +179,16 @@ def test_learning_rate_sweep_plots_one_point_per_rate(variants):
 # --- widget -----------------------------------------------------------------------------------
 
 
-def test_diagnostics_explorer_redraws_on_a_choice(variants):
+def test_diagnostics_explorer_redraws_on_a_choice(variants, recording_redraws):
     runs = {**variants, "other": variants["broken"]}
     probe = np.zeros((5, 4), np.float32)
     explorer = diagnostics_explorer(runs, "correct", probe_states=probe, bound=100.0)
     assert isinstance(explorer, DiagnosticsExplorer)
     assert not math.isnan(explorer.last_seconds)  # drawn once at build
     assert list(explorer.controls["variant"].options) == ["broken", "other"]
-    calls = []
-    original = explorer.figure
-
-    def counting(*args):
-        calls.append(args)
-        return original(*args)
-
-    explorer.figure = counting
-    try:
+    with recording_redraws(explorer) as calls:
         assert explorer.move(variant="other") > 0
         explorer.move(compare=False)
-    finally:
-        del explorer.figure
     assert calls == [("other", True), ("other", False)]
     fig = explorer.figure("broken")
     assert isinstance(fig, Figure) and len(fig.axes[0].lines) == 2

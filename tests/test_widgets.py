@@ -21,19 +21,9 @@ def test_builds_and_draws_once_at_build(explorer):
     assert all(not s.continuous_update for s in explorer.sliders.values())
 
 
-def test_moving_a_slider_retrains_and_redraws(explorer):
-    calls = []
-    original = explorer.figure
-
-    def counting(*args):
-        calls.append(args)
-        return original(*args)
-
-    explorer.figure = counting
-    try:
+def test_moving_a_slider_retrains_and_redraws(explorer, recording_redraws):
+    with recording_redraws(explorer) as calls:
         seconds = explorer.move(alpha=0.5, episodes=300)
-    finally:
-        del explorer.figure
     assert seconds > 0
     assert calls[-1] == (0.5, 0.99, 0.1, 300)
     assert len(calls) == 2  # one redraw per slider moved
