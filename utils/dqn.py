@@ -561,6 +561,14 @@ def _set_learning_rate(optimizer: torch.optim.Optimizer, config: DQNConfig, step
         group["lr"] = lr
 
 
+def _every_100_steps(optimizer, config: DQNConfig, step: int, bar: tqdm) -> None:
+    """Anneal the learning rate every 100 steps; move the progress bar on every 1,000."""
+    if step % 100 == 0:
+        _set_learning_rate(optimizer, config, step)
+        if step % 1000 == 0:
+            bar.update(1000)
+
+
 @contextlib.contextmanager
 def torch_threads(n: int) -> Iterator[None]:
     """Run the block with ``n`` torch threads, then restore the previous setting.
@@ -737,10 +745,7 @@ def _train(
                 if config.stop_when_solved and mean >= config.solved_return:
                     stop_step = global_step
                     break
-            if global_step % 100 == 0:
-                _set_learning_rate(optimizer, config, global_step)
-                if global_step % 1000 == 0:
-                    bar.update(1000)
+            _every_100_steps(optimizer, config, global_step, bar)
     except KeyboardInterrupt:
         interrupted = True
         global_step -= 1  # the interrupted step may be half done; its data is in the buffer
@@ -1042,10 +1047,7 @@ def _train_many(
                             stopped[k] = (global_step, q_network.network(k))
                 if len(stopped) == k_agents:
                     break
-            if global_step % 100 == 0:
-                _set_learning_rate(optimizer, config, global_step)
-                if global_step % 1000 == 0:
-                    bar.update(1000)
+            _every_100_steps(optimizer, config, global_step, bar)
     except KeyboardInterrupt:
         interrupted = True
         global_step -= 1

@@ -85,6 +85,15 @@ def _figure_and_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Fig
     return ax.figure, ax
 
 
+def _finish_axes(ax: Axes, title: str | None, legend_loc: str | None = "upper left") -> None:
+    """End a line plot the course's way: its title (if any), a small legend, a light grid."""
+    if title:
+        ax.set_title(title)
+    if legend_loc is not None:
+        ax.legend(loc=legend_loc, fontsize="small")
+    ax.grid(alpha=0.3)
+
+
 # --------------------------------------------------------------------------------------
 # Generic curves
 # --------------------------------------------------------------------------------------
@@ -215,11 +224,7 @@ def plot_learning_curves(
         ax.yaxis.set_minor_formatter(plain)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel if window == 1 else f"{ylabel} (rolling mean of {window})")
-    if title:
-        ax.set_title(title)
-    if show_legend:
-        ax.legend(loc="best", fontsize="small")
-    ax.grid(alpha=0.3)
+    _finish_axes(ax, title, "best" if show_legend else None)
     return fig
 
 
@@ -446,10 +451,7 @@ def plot_q_scatter(
     ax.plot([low, high], [low, high], color="0.3", linestyle="--", linewidth=1, label="exact")
     ax.set_xlabel(r"$Q^*(s, a)$ (value iteration)")
     ax.set_ylabel(r"learned $Q(s, a)$")
-    if title:
-        ax.set_title(title)
-    ax.legend(loc="upper left", fontsize="small")
-    ax.grid(alpha=0.3)
+    _finish_axes(ax, title, "upper left")
     return fig
 
 
@@ -849,10 +851,7 @@ def plot_max_q_vs_bound(
     ax.set_ylim(top=top * 3)
     ax.set_xlabel("environment step")
     ax.set_ylabel(r"largest predicted $Q$ (max per block)")
-    if title:
-        ax.set_title(title)
-    ax.legend(loc="upper left", fontsize="small")
-    ax.grid(alpha=0.3)
+    _finish_axes(ax, title, "upper left")
     return fig
 
 
@@ -922,10 +921,7 @@ def plot_target_drift(
         )
     ax.set_xlabel("environment step")
     ax.set_ylabel("TD target $y$")
-    if title:
-        ax.set_title(title)
-    ax.legend(loc="upper left", fontsize="small")
-    ax.grid(alpha=0.3)
+    _finish_axes(ax, title, "upper left")
     return fig
 
 
@@ -1017,10 +1013,7 @@ def plot_target_staircase(
             )  # fmt: skip
     ax.set_xlabel("environment step")
     ax.set_ylabel(f"TD target $y$ of probe transition {probe}")
-    if title:
-        ax.set_title(title)
-    ax.legend(loc="best", fontsize="small")
-    ax.grid(alpha=0.3)
+    _finish_axes(ax, title, "best")
     return fig
 
 
