@@ -47,7 +47,46 @@ __all__ = [
 ]
 
 
-class QLearningExplorer:
+class _Explorer:
+    """What the lesson widgets share: a timed redraw, ``move`` by control name, and display.
+
+    A subclass sets ``controls`` (name -> widget), ``widget`` (what the notebook shows) and
+    ``figure(*values)`` (the picture for those control values).
+    """
+
+    _noun = "control"  # how error messages name the controls
+    controls: dict[str, Any]
+    widget: Any
+    last_seconds: float
+
+    def figure(self, *values: Any) -> Figure:
+        raise NotImplementedError
+
+    def _show(self, *values: Any) -> None:
+        """Display the figure for ``values``; keep how long that took in ``last_seconds``."""
+        start = time.perf_counter()
+        display(self.figure(*values))
+        self.last_seconds = time.perf_counter() - start
+
+    def _check_names(self, values: Mapping[str, Any]) -> None:
+        for name in values:
+            if name not in self.controls:
+                raise ValueError(
+                    f"{self._noun} name must be one of {tuple(self.controls)}, got {name!r}"
+                )
+
+    def _set(self, values: Mapping[str, Any]) -> float:
+        """Set controls as a learner would; return the seconds until the redraw is done."""
+        start = time.perf_counter()
+        for name, value in values.items():
+            self.controls[name].value = value
+        return time.perf_counter() - start
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+class QLearningExplorer(_Explorer):
     """Retrain a FrozenLake Q-table whenever alpha, gamma, epsilon or the episode count moves.
 
     The picture: the learned table as a heatmap with greedy arrows, and the training
@@ -60,6 +99,8 @@ class QLearningExplorer:
         sliders: ``{"alpha", "gamma", "epsilon", "episodes"}`` -> slider widget.
         last_seconds: Wall time of the last retrain-and-redraw, in seconds.
     """
+
+    _noun = "slider"
 
     def __init__(
         self,
@@ -124,6 +165,7 @@ class QLearningExplorer:
                 step=100,
             ),
         }
+        self.controls = self.sliders  # what move() sets
         self._output = widgets.interactive_output(self._redraw, self.sliders)
         controls = widgets.HBox(
             [
@@ -193,9 +235,7 @@ class QLearningExplorer:
         return fig
 
     def _redraw(self, alpha: float, gamma: float, epsilon: float, episodes: int) -> None:
-        start = time.perf_counter()
-        display(self.figure(alpha, gamma, epsilon, episodes))
-        self.last_seconds = time.perf_counter() - start
+        self._show(alpha, gamma, epsilon, episodes)
 
     def move(self, **values: float) -> float:
         """Set sliders as a learner would (``move(alpha=0.5)``) and return the redraw time.
@@ -208,15 +248,8 @@ class QLearningExplorer:
         Raises:
             ValueError: If a name is not one of the sliders.
         """
-        start = time.perf_counter()
-        for name, value in values.items():
-            if name not in self.sliders:
-                raise ValueError(f"slider name must be one of {tuple(self.sliders)}, got {name!r}")
-            self.sliders[name].value = value
-        return time.perf_counter() - start
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        self._check_names(values)
+        return self._set(values)
 
 
 def q_learning_explorer(**kwargs: Any) -> QLearningExplorer:
@@ -240,7 +273,7 @@ def q_learning_explorer(**kwargs: Any) -> QLearningExplorer:
 # --------------------------------------------------------------------------------------
 
 
-class BinsSweepExplorer:
+class BinsSweepExplorer(_Explorer):
     """Pick CartPole's bins per dimension from a computed sweep; the picture updates at once.
 
     Nothing is trained when the slider moves: the sweep (one Q-table per bin count and seed)
@@ -290,9 +323,7 @@ class BinsSweepExplorer:
         return fig
 
     def _redraw(self, bins: int) -> None:
-        start = time.perf_counter()
-        display(self.figure(bins))
-        self.last_seconds = time.perf_counter() - start
+        self._show(bins)
 
     def move(self, bins: int) -> float:
         """Set the slider as a learner would and return the seconds until the redraw is done.
@@ -304,9 +335,6 @@ class BinsSweepExplorer:
         start = time.perf_counter()
         self.slider.value = int(bins)
         return time.perf_counter() - start
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
 
 
 def bins_sweep_explorer(sweep: BinsSweep, bins: int | None = None) -> BinsSweepExplorer:
@@ -331,7 +359,7 @@ def bins_sweep_explorer(sweep: BinsSweep, bins: int | None = None) -> BinsSweepE
 # --------------------------------------------------------------------------------------
 
 
-class SingleNetworkExplorer:
+class SingleNetworkExplorer(_Explorer):
     """Pick a variant (e.g. online / replay) and a seed; its curves are redrawn at once.
 
     Nothing is trained when a control moves: the runs were computed beforehand. The picture:
@@ -451,9 +479,7 @@ class SingleNetworkExplorer:
     def _redraw(self, variant: str, seed: int) -> None:
         if seed not in self._seeds(variant):  # mid-way through a variant change
             return
-        start = time.perf_counter()
-        display(self.figure(variant, seed))
-        self.last_seconds = time.perf_counter() - start
+        self._show(variant, seed)
 
     def move(self, **values: Any) -> float:
         """Set controls as a learner would (``move(variant="replay", seed=2)``).
@@ -464,17 +490,8 @@ class SingleNetworkExplorer:
         Raises:
             ValueError: If a name is not one of the controls.
         """
-        start = time.perf_counter()
-        for name, value in values.items():
-            if name not in self.controls:
-                raise ValueError(
-                    f"control name must be one of {tuple(self.controls)}, got {name!r}"
-                )
-            self.controls[name].value = value
-        return time.perf_counter() - start
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        self._check_names(values)
+        return self._set(values)
 
 
 def single_network_explorer(
@@ -499,7 +516,7 @@ def single_network_explorer(
 # --------------------------------------------------------------------------------------
 
 
-class SyncSweepExplorer:
+class SyncSweepExplorer(_Explorer):
     """Pick the sync period C and the learning rate; that setting's runs are redrawn at once.
 
     Nothing is trained when a control moves: the sweep was computed beforehand and the widget
@@ -607,9 +624,7 @@ class SyncSweepExplorer:
         return fig
 
     def _redraw(self, C: int, learning_rate: float) -> None:
-        start = time.perf_counter()
-        display(self.figure(C, learning_rate))
-        self.last_seconds = time.perf_counter() - start
+        self._show(C, learning_rate)
 
     def move(self, **values: Any) -> float:
         """Set controls as a learner would (``move(C=10, learning_rate=1e-3)``).
@@ -620,21 +635,11 @@ class SyncSweepExplorer:
         Raises:
             ValueError: If a name is not one of the controls or a value was not swept.
         """
-        for name in values:
-            if name not in self.controls:
-                raise ValueError(
-                    f"control name must be one of {tuple(self.controls)}, got {name!r}"
-                )
+        self._check_names(values)
         target = {name: control.value for name, control in self.controls.items()}
         target.update(values)
         self._group(target["C"], target["learning_rate"])
-        start = time.perf_counter()
-        for name, value in values.items():
-            self.controls[name].value = value
-        return time.perf_counter() - start
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        return self._set(values)
 
 
 def sync_sweep_explorer(
@@ -662,7 +667,7 @@ def sync_sweep_explorer(
 # --------------------------------------------------------------------------------------
 
 
-class DiagnosticsExplorer:
+class DiagnosticsExplorer(_Explorer):
     """Pick a variant (e.g. a bug) and see its diagnostics next to a reference run, at once.
 
     Nothing is trained when a control moves: the runs were computed beforehand and the
@@ -730,9 +735,7 @@ class DiagnosticsExplorer:
         return plot_diagnostics(shown, **self.plot_kwargs)
 
     def _redraw(self, variant: str, compare: bool) -> None:
-        start = time.perf_counter()
-        display(self.figure(variant, compare))
-        self.last_seconds = time.perf_counter() - start
+        self._show(variant, compare)
 
     def move(self, **values: Any) -> float:
         """Set controls as a learner would (``move(variant="no_terminal_mask")``).
@@ -743,22 +746,11 @@ class DiagnosticsExplorer:
         Raises:
             ValueError: If a name is not one of the controls, or a variant is unknown.
         """
-        start = time.perf_counter()
-        for name, value in values.items():
-            if name not in self.controls:
-                raise ValueError(
-                    f"control name must be one of {tuple(self.controls)}, got {name!r}"
-                )
-            if name == "variant" and value not in self.controls["variant"].options:
-                raise ValueError(
-                    f"variant must be one of {tuple(self.controls['variant'].options)}, "
-                    f"got {value!r}"
-                )
-            self.controls[name].value = value
-        return time.perf_counter() - start
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        self._check_names(values)
+        variants = self.controls["variant"].options
+        if "variant" in values and values["variant"] not in variants:
+            raise ValueError(f"variant must be one of {tuple(variants)}, got {values['variant']!r}")
+        return self._set(values)
 
 
 def diagnostics_explorer(
