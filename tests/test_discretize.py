@@ -1,4 +1,4 @@
-"""Tests for utils.discretize: bins, state numbers, the CartPole wrapper and the sweep record."""
+"""Tests for utils.discretize: bins, state numbers and the CartPole wrapper."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import pytest
 from utils.discretize import (
     CARTPOLE_HIGH,
     CARTPOLE_LOW,
-    BinsSweep,
     DiscretizeObservation,
     bin_index,
     cartpole_table_entries,
@@ -166,48 +165,3 @@ def test_table_entries():
     assert cartpole_table_entries(3, n_actions=4, dims=2) == 36
     with pytest.raises(ValueError, match="bins"):
         cartpole_table_entries(0)
-
-
-# --------------------------------------------------------------------------------------
-# BinsSweep
-# --------------------------------------------------------------------------------------
-
-
-def _sweep(**overrides):
-    values = {
-        "bins": np.array([1, 2, 4]),
-        "entries": np.array([2, 32, 512]),
-        "visited": np.array([[1.0, 1.0], [1.0, 0.9], [0.4, 0.5]]),
-        "returns": np.array([9.0, 10.0, 150.0, 170.0, 100.0, 300.0]).reshape(3, 2),
-        "step_budget": 1000,
-    }
-    values.update(overrides)
-    return BinsSweep(**values)
-
-
-def test_sweep_index_and_summary():
-    sweep = _sweep(copied_returns=np.array([9.0, 200.0, 500.0]))
-    assert sweep.n_seeds == 2
-    assert sweep.index(4) == 2
-    text = sweep.summary(4)
-    assert "512 table entries" in text and "45.0% visited" in text
-    assert "return 200 (seeds: 100 to 300)" in text
-    with pytest.raises(ValueError, match="swept"):
-        sweep.index(3)
-
-
-@pytest.mark.parametrize(
-    ("overrides", "name"),
-    [
-        ({"bins": np.array([2, 1, 4])}, "increasing"),
-        ({"bins": np.array([1.0, 2.0, 4.0])}, "integer"),
-        ({"entries": np.array([2, 32])}, "entries"),
-        ({"visited": np.ones((3, 2)) * 1.5}, "visited"),
-        ({"returns": np.ones((3, 3))}, "returns"),
-        ({"step_budget": 0}, "step_budget"),
-        ({"copied_returns": np.ones(2)}, "copied_returns"),
-    ],
-)
-def test_sweep_names_bad_fields(overrides, name):
-    with pytest.raises(ValueError, match=name):
-        _sweep(**overrides)

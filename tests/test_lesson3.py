@@ -1,4 +1,4 @@
-"""Lesson 3 pieces: the TD-target checker, the drift and bound figures, the run explorer."""
+"""Lesson 3 pieces: the TD-target checker and the run explorer (its figures: test_run_figures)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,14 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from utils.dqn import DQNConfig, impossible_q_bound, train_many
-from utils.exercises import check_td_target, td_target_exercise
-from utils.plotting import plot_max_q_vs_bound, plot_target_drift, returns_on_steps
-from utils.widgets import SingleNetworkExplorer, single_network_explorer
+from utils.dqn import DQNConfig, impossible_q_bound
+from utils.engine import train_many
+from utils.lessons.lesson3 import (
+    SingleNetworkExplorer,
+    check_td_target,
+    single_network_explorer,
+    td_target_exercise,
+)
 
 # --- the exercise: td_target(rewards, next_q_values, terminated, truncated, gamma) -----------
 
@@ -136,93 +140,9 @@ def test_checker_rejects_a_non_function():
 
 
 def test_importing_the_checkers_does_not_import_torch():
-    code = "import sys, utils.exercises; print('torch' in sys.modules)"
+    code = "import sys, utils.lessons.lesson3; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
-
-
-# --- returns on a common grid of steps -----------------------------------------------------
-
-
-def test_returns_on_steps_by_hand():
-    got = returns_on_steps(
-        np.array([10, 20, 35]), np.array([1.0, 3.0, 5.0]), np.array([5, 10, 25, 40]), last=2
-    )
-    # nothing ended yet; only episode 1; episodes 1-2; the last two of three
-    np.testing.assert_allclose(got, [np.nan, 1.0, 2.0, 4.0])
-
-
-def test_returns_on_steps_names_bad_input():
-    with pytest.raises(ValueError, match="last"):
-        returns_on_steps(np.array([1]), np.array([1.0]), np.array([1]), last=0)
-    with pytest.raises(ValueError, match="same length"):
-        returns_on_steps(np.array([1, 2]), np.array([1.0]), np.array([1]))
-    with pytest.raises(ValueError, match="non-decreasing"):
-        returns_on_steps(np.array([5, 2]), np.array([1.0, 2.0]), np.array([1]))
-
-
-# --- the largest prediction against the bound ------------------------------------------------
-
-
-def test_max_q_plot_keeps_block_maxima_and_draws_the_bound():
-    steps = np.array([1, 2, 3, 4, 5])
-    values = np.array([[1.0, 5.0, 2.0, 200.0, 3.0], [0.0, 0.0, 0.0, 0.0, 0.0]])
-    fig = plot_max_q_vs_bound({"replay": (steps, values)}, 99.34, block=2)
-    assert isinstance(fig, Figure)
-    ax = fig.axes[0]
-    first = ax.lines[0]
-    np.testing.assert_array_equal(first.get_xdata(), [2, 4, 5])  # each block's last step
-    np.testing.assert_array_equal(first.get_ydata(), [5.0, 200.0, 3.0])  # 200 is not averaged away
-    assert len(ax.lines) == 3  # two seeds and the bound
-    assert ax.lines[-1].get_ydata()[0] == pytest.approx(99.34)
-    assert ax.get_yscale() == "symlog"
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels == ["replay (2 seeds)", "bound 99.34"]
-
-
-def test_max_q_plot_names_bad_input():
-    steps = np.arange(4)
-    with pytest.raises(TypeError, match="curves"):
-        plot_max_q_vs_bound({}, 1.0)
-    with pytest.raises(TypeError, match="tuple"):
-        plot_max_q_vs_bound({"a": np.ones(4)}, 1.0)
-    with pytest.raises(ValueError, match="max_q must have shape"):
-        plot_max_q_vs_bound({"a": (steps, np.ones((2, 3)))}, 1.0)
-    with pytest.raises(ValueError, match="block"):
-        plot_max_q_vs_bound({"a": (steps, np.ones(4))}, 1.0, block=0)
-    with pytest.raises(TypeError, match="bound"):
-        plot_max_q_vs_bound({"a": (steps, np.ones(4))}, "high")
-
-
-# --- the drifting targets --------------------------------------------------------------------
-
-
-def test_drift_plot_draws_mean_target_chosen_transitions_and_predictions():
-    steps = np.array([10, 20, 30])
-    targets = np.array([[1.0, 1.0, 2.0], [1.0, 3.0, 5.0], [1.0, 6.0, 8.0]])  # 0 is fixed
-    predictions = targets - 0.5
-    fig = plot_target_drift(steps, targets, predictions=predictions, show=[0, 2], bound=5.0)
-    ax = fig.axes[0]
-    mean = ax.lines[0]
-    np.testing.assert_allclose(mean.get_ydata(), targets.mean(axis=1))
-    solid = [ln for ln in ax.lines[1:] if ln.get_linestyle() == "-"]
-    dotted = [ln for ln in ax.lines if ln.get_linestyle() == ":" and len(ln.get_xdata())]
-    np.testing.assert_allclose(solid[0].get_ydata(), [1.0, 1.0, 1.0])
-    np.testing.assert_allclose(solid[1].get_ydata(), [2.0, 5.0, 8.0])
-    np.testing.assert_allclose(dotted[1].get_ydata(), [1.5, 4.5, 7.5])
-    assert any(ln.get_linestyle() == "--" and ln.get_ydata()[0] == 5.0 for ln in ax.lines)
-
-
-def test_drift_plot_names_bad_input():
-    steps, targets = np.arange(3), np.ones((3, 4))
-    with pytest.raises(ValueError, match="targets must have shape"):
-        plot_target_drift(steps, np.ones((2, 4)))
-    with pytest.raises(ValueError, match="predictions"):
-        plot_target_drift(steps, targets, predictions=np.ones((3, 3)))
-    with pytest.raises(ValueError, match=r"show\[i\]"):
-        plot_target_drift(steps, targets, show=[4])
-    with pytest.raises(TypeError, match="show"):
-        plot_target_drift(steps, targets, show=2)
 
 
 # --- the explorer over trained runs ---------------------------------------------------------
@@ -284,7 +204,7 @@ def test_explorer_names_bad_input(explorer, runs):
         explorer.figure("online", 7)
     with pytest.raises(ValueError, match="variant must be one of"):
         explorer.figure("double", 0)
-    with pytest.raises(TypeError, match="runs"):
+    with pytest.raises(ValueError, match="runs must not be empty"):
         single_network_explorer({}, 99.0)
     with pytest.raises(TypeError, match="DQNRun"):
         single_network_explorer({"online": [1, 2]}, 99.0)

@@ -10,17 +10,24 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
-from utils.dqn import DQNConfig, DQNRun, History, double_dqn_target, td_target, train_many
-from utils.exercises import BUG_GALLERY, DIAGNOSIS_SOLUTION, check_diagnosis, mystery_runs
-from utils.networks import QNetwork
-from utils.plotting import (
-    diagnostics_table,
+from utils.dqn import DQNConfig, DQNRun, History, double_dqn_target, td_target
+from utils.engine import train_many
+from utils.lessons.lesson5 import (
+    BUG_GALLERY,
+    DIAGNOSIS_SOLUTION,
+    DiagnosticsExplorer,
+    check_diagnosis,
+    diagnostics_explorer,
+    mystery_runs,
     plot_bug_gallery,
-    plot_diagnostics,
     plot_learning_rate_sweep,
+)
+from utils.lessons.lesson5_diagnostics import (
+    diagnostics_table,
+    plot_diagnostics,
     random_policy_states,
 )
-from utils.widgets import DiagnosticsExplorer, diagnostics_explorer
+from utils.networks import QNetwork
 
 TINY = dict(total_steps=600, learning_starts=100, batch_size=16, buffer_size=1000,
             hidden_sizes=(16,), epsilon_decay_steps=300, target_update_period=50)  # fmt: skip
@@ -172,8 +179,10 @@ def test_learning_rate_sweep_plots_one_point_per_rate(variants):
     assert ret_ax.get_xscale() == "log"
     with pytest.raises(ValueError, match="learning rate"):
         plot_learning_rate_sweep({"x": {0.0: variants["correct"]}})
-    with pytest.raises(TypeError, match="sweep"):
+    with pytest.raises(ValueError, match="sweep must not be empty"):
         plot_learning_rate_sweep({})
+    with pytest.raises(TypeError, match="sweep must be a mapping"):
+        plot_learning_rate_sweep([variants["correct"]])
 
 
 # --- widget -----------------------------------------------------------------------------------
@@ -198,7 +207,7 @@ def test_diagnostics_explorer_redraws_on_a_choice(variants, recording_redraws):
 def test_diagnostics_explorer_names_bad_arguments(variants):
     with pytest.raises(ValueError, match="reference"):
         diagnostics_explorer(variants, "missing")
-    with pytest.raises(TypeError, match=">= 2 variants"):
+    with pytest.raises(ValueError, match=">= 2 variants"):
         diagnostics_explorer({"correct": variants["correct"]}, "correct")
     explorer = diagnostics_explorer(variants, "correct", probe_states=np.zeros((2, 4), np.float32))
     with pytest.raises(ValueError, match="variant"):

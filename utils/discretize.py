@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
@@ -208,93 +207,3 @@ def cartpole_table_entries(bins: int, n_actions: int = 2, dims: int = 4) -> int:
     n_actions = check_int("n_actions", n_actions, minimum=1)
     dims = check_int("dims", dims, minimum=1)
     return bins**dims * n_actions
-
-
-@dataclass(frozen=True)
-class BinsSweep:
-    """Results of training one Q-table per bin count and seed, on the same step budget.
-
-    Lesson 2 fills this in its own loop (one :func:`utils.tabular.q_learning` run per bin
-    count and seed); :func:`utils.plotting.plot_bins_sweep` and
-    :func:`utils.widgets.bins_sweep_explorer` read it.
-
-    Attributes:
-        bins: Bin counts per dimension, shape ``(n_bins,)``, increasing, each >= 1.
-        entries: Q-table entries of each bin count, shape ``(n_bins,)``.
-        visited: Fraction of entries ``(s, a)`` updated at least once, in [0, 1], shape
-            ``(n_bins, n_seeds)``.
-        returns: Mean return of the greedy policy after training, shape ``(n_bins, n_seeds)``.
-        step_budget: Environment steps each run trained for (>= 1).
-        max_return: The largest return an episode can have (500 for CartPole-v1), > 0.
-        copied_returns: Optional return of a good hand-made controller copied into the table
-            cell by cell (what the grid *can* represent), shape ``(n_bins,)``.
-    """
-
-    bins: np.ndarray
-    entries: np.ndarray
-    visited: np.ndarray
-    returns: np.ndarray
-    step_budget: int
-    max_return: float = 500.0
-    copied_returns: np.ndarray | None = None
-
-    def __post_init__(self) -> None:
-        bins = np.asarray(self.bins)
-        if bins.ndim != 1 or bins.size == 0 or not np.issubdtype(bins.dtype, np.integer):
-            raise ValueError(f"bins must be a non-empty 1-D integer array, got {bins!r}")
-        if bins.min() < 1 or np.any(np.diff(bins) <= 0):
-            raise ValueError(f"bins must be increasing counts >= 1, got {bins.tolist()}")
-        n_bins = bins.size
-        entries = np.asarray(self.entries)
-        if entries.shape != (n_bins,) or entries.min() < 1:
-            raise ValueError(f"entries must be {n_bins} counts >= 1, got shape {entries.shape}")
-        visited = np.asarray(self.visited, dtype=float)
-        returns = np.asarray(self.returns, dtype=float)
-        if visited.ndim != 2 or visited.shape[0] != n_bins or visited.shape[1] < 1:
-            raise ValueError(f"visited must have shape ({n_bins}, n_seeds), got {visited.shape}")
-        if returns.shape != visited.shape:
-            raise ValueError(
-                f"returns must have the shape of visited {visited.shape}, got {returns.shape}"
-            )
-        if np.any((visited < 0) | (visited > 1)) or np.isnan(visited).any():
-            raise ValueError("visited must hold fractions in [0, 1]")
-        if np.isnan(returns).any():
-            raise ValueError("returns must not contain NaN")
-        if self.copied_returns is not None:
-            copied = np.asarray(self.copied_returns, dtype=float)
-            if copied.shape != (n_bins,) or np.isnan(copied).any():
-                raise ValueError(f"copied_returns must have shape ({n_bins},) without NaN")
-            object.__setattr__(self, "copied_returns", copied)
-        check_int("step_budget", self.step_budget, minimum=1)
-        check_float("max_return", self.max_return, low=0.0, low_inclusive=False)
-        # Frozen dataclass: store the checked arrays through object.__setattr__.
-        object.__setattr__(self, "bins", bins.astype(np.int64))
-        object.__setattr__(self, "entries", entries.astype(np.int64))
-        object.__setattr__(self, "visited", visited)
-        object.__setattr__(self, "returns", returns)
-
-    @property
-    def n_seeds(self) -> int:
-        """Number of seeds (columns of ``visited`` and ``returns``)."""
-        return int(self.visited.shape[1])
-
-    def index(self, bins: int) -> int:
-        """Return the row of bin count ``bins``; raise ValueError if it was not swept."""
-        bins = check_int("bins", bins, minimum=1)
-        matches = np.flatnonzero(self.bins == bins)
-        if matches.size == 0:
-            raise ValueError(
-                f"bins must be one of the swept counts {self.bins.tolist()}, got {bins}"
-            )
-        return int(matches[0])
-
-    def summary(self, bins: int) -> str:
-        """Return one sentence on bin count ``bins``: table size, filled share and return."""
-        i = self.index(bins)
-        r = self.returns[i]
-        return (
-            f"{bins} bins per dimension: {self.entries[i]:,} table entries, "
-            f"{100 * self.visited[i].mean():.1f}% visited in {self.step_budget:,} steps; "
-            f"greedy return {r.mean():.0f} (seeds: {r.min():.0f} to {r.max():.0f}) "
-            f"of at most {self.max_return:.0f}"
-        )

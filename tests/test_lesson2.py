@@ -1,5 +1,6 @@
 """Tests for what Lesson 2 adds: scaling helpers, q_learning's step budget and visit counts,
-the scaling and sweep figures, the bin-count widget and the bin-index exercise."""
+the sweep record, the scaling and sweep figures, the bin-count widget and the bin-index
+exercise."""
 
 from __future__ import annotations
 
@@ -8,20 +9,26 @@ import pytest
 from gymnasium.envs.toy_text.frozen_lake import MAPS
 from matplotlib.figure import Figure
 
-import utils.exercises as exercises
-from utils.discretize import BinsSweep, bin_index, make_discrete_cartpole
+from utils.discretize import bin_index, make_discrete_cartpole
 from utils.envs import make_env
 from utils.evaluation import evaluate
-from utils.exercises import check_bin_index
-from utils.plotting import plot_bins_sweep, plot_greedy_slice, plot_scaling
-from utils.scaling import (
+from utils.lessons.lesson2 import (
+    BIN_INDEX,
+    BinsSweepExplorer,
+    bins_sweep_explorer,
+    check_bin_index,
+    plot_bins_sweep,
+    plot_greedy_slice,
+)
+from utils.lessons.lesson2_scaling import (
+    BinsSweep,
     episodes_to_near_optimal,
     frozen_lake_map,
     make_frozen_lake,
+    plot_scaling,
     table_bytes,
 )
 from utils.tabular import greedy_policy, q_learning, success_probability
-from utils.widgets import BinsSweepExplorer, bins_sweep_explorer
 
 # --------------------------------------------------------------------------------------
 # Maps and table sizes
@@ -168,6 +175,51 @@ def test_binned_cartpole_learns_beyond_a_single_cell():
     one, six = greedy_return(1), greedy_return(6)
     assert one < 12
     assert six > 60
+
+
+# --------------------------------------------------------------------------------------
+# The record of the bin-count sweep
+# --------------------------------------------------------------------------------------
+
+
+def _small_sweep(**overrides):
+    values = {
+        "bins": np.array([1, 2, 4]),
+        "entries": np.array([2, 32, 512]),
+        "visited": np.array([[1.0, 1.0], [1.0, 0.9], [0.4, 0.5]]),
+        "returns": np.array([9.0, 10.0, 150.0, 170.0, 100.0, 300.0]).reshape(3, 2),
+        "step_budget": 1000,
+    }
+    values.update(overrides)
+    return BinsSweep(**values)
+
+
+def test_sweep_index_and_summary():
+    sweep = _small_sweep(copied_returns=np.array([9.0, 200.0, 500.0]))
+    assert sweep.n_seeds == 2
+    assert sweep.index(4) == 2
+    text = sweep.summary(4)
+    assert "512 table entries" in text and "45.0% visited" in text
+    assert "return 200 (seeds: 100 to 300)" in text
+    with pytest.raises(ValueError, match="swept"):
+        sweep.index(3)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "name"),
+    [
+        ({"bins": np.array([2, 1, 4])}, "increasing"),
+        ({"bins": np.array([1.0, 2.0, 4.0])}, "integer"),
+        ({"entries": np.array([2, 32])}, "entries"),
+        ({"visited": np.ones((3, 2)) * 1.5}, "visited"),
+        ({"returns": np.ones((3, 3))}, "returns"),
+        ({"step_budget": 0}, "step_budget"),
+        ({"copied_returns": np.ones(2)}, "copied_returns"),
+    ],
+)
+def test_sweep_names_bad_fields(overrides, name):
+    with pytest.raises(ValueError, match=name):
+        _small_sweep(**overrides)
 
 
 # --------------------------------------------------------------------------------------
@@ -338,6 +390,6 @@ def test_bin_index_checker_stub_and_error():
 
 
 def test_every_catalogued_bin_mistake_is_told_apart():
-    for mistake in exercises.BIN_INDEX.mistakes:
-        verdict = exercises.BIN_INDEX.check(mistake.implementation, verbose=False)
+    for mistake in BIN_INDEX.mistakes:
+        verdict = BIN_INDEX.check(mistake.implementation, verbose=False)
         assert verdict.mistake == mistake.name

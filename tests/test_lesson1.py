@@ -1,18 +1,20 @@
-"""Exercise checkers: each one with a correct, a wrong and a not-attempted answer."""
+"""Lesson 1: the Q-update checker, the table figures and the Q-learning widget."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+from matplotlib.figure import Figure
 
-from utils.exercises import (
-    DISCOUNTED_RETURN,
+from utils.lessons.lesson1 import (
     Q_UPDATE,
-    Exercise,
-    Mistake,
-    Verdict,
-    check_discounted_return,
+    QLearningExplorer,
     check_q_update,
+    plot_distance_to_optimum,
+    plot_q_scatter,
+    q_learning_explorer,
 )
 
 # --- Lesson 1: new_q_value ------------------------------------------------------------------
@@ -120,71 +122,67 @@ def test_solution_text_is_a_correct_answer():
     assert check_q_update(namespace["new_q_value"]).passed
 
 
-# --- Lesson 0: discounted_return ------------------------------------------------------------
+# --- figures -------------------------------------------------------------------------------
 
 
-def test_discounted_return_correct_answers_pass():
-    def forwards(rewards, gamma):
-        return sum(gamma**t * r for t, r in enumerate(rewards))
-
-    def backwards(rewards, gamma):
-        g = 0.0
-        for r in reversed(rewards):
-            g = r + gamma * g
-        return g
-
-    assert check_discounted_return(forwards).passed
-    assert check_discounted_return(backwards).passed
+def test_distance_to_optimum_log_scale():
+    distances = np.array([[1.0, 0.5, 0.1], [0.8, 0.3, 0.05]])
+    fig = plot_distance_to_optimum({"lake": distances}, np.array([0, 100, 200]))
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), [0.9, 0.4, 0.075])
+    with pytest.raises(TypeError, match="x"):
+        plot_distance_to_optimum(distances, None)
 
 
-def test_discounted_return_stub_is_not_attempted(capsys):
-    def stub_return(rewards, gamma): ...
-
-    assert check_discounted_return(stub_return).status == "not attempted"
-    assert "Not attempted yet" in capsys.readouterr().out
-
-
-def test_discounted_return_undiscounted_sum_is_named():
-    verdict = check_discounted_return(lambda rewards, gamma: sum(rewards))
-    assert verdict.status == "wrong"
-    assert verdict.mistake == "summed the rewards without discounting"
-
-
-@pytest.mark.parametrize("mistake", DISCOUNTED_RETURN.mistakes, ids=lambda m: m.name)
-def test_every_return_mistake_is_recognised_as_itself(mistake):
-    assert check_discounted_return(mistake.implementation).mistake == mistake.name
+def test_q_scatter_marks_greedy_entries_and_selected_states():
+    q_star = np.array([[1.0, 2.0], [3.0, 0.0], [5.0, 5.5]])
+    q = np.array([[0.5, 0.0], [2.5, -0.5], [4.5, 5.0]])  # greedy: action 0, 0, 1
+    fig = plot_q_scatter(q, q_star, states=np.array([True, True, False]), title="t")
+    ax = fig.axes[0]
+    other, greedy = ax.collections
+    np.testing.assert_allclose(sorted(greedy.get_offsets()[:, 0]), [1.0, 3.0])  # x is Q*
+    np.testing.assert_allclose(sorted(other.get_offsets()[:, 0]), [0.0, 2.0])
+    with pytest.raises(ValueError, match="q_star"):
+        plot_q_scatter(np.zeros((3, 2)), np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="states"):
+        plot_q_scatter(q, q_star, states=np.ones(3))
 
 
-def test_discounted_return_solution_is_correct():
-    namespace: dict = {}
-    exec(DISCOUNTED_RETURN.solution, namespace)
-    assert check_discounted_return(namespace["discounted_return"]).passed
+# --- the widget -----------------------------------------------------------------------------
 
 
-# --- the framework on a toy exercise ----------------------------------------------------------
+@pytest.fixture(scope="module")
+def explorer() -> QLearningExplorer:
+    return q_learning_explorer(episodes=200, max_episodes=500)
 
 
-def test_framework_on_a_toy_exercise(capsys):
-    square = Exercise(
-        name="square",
-        reference=lambda x: x * x,
-        cases=[(2.0,), (3.0,)],
-        mistakes=[Mistake("doubled instead of squaring", "x * x, not 2 * x", lambda x: 2 * x)],
-        hint="multiply x by itself",
-        solution="def square(x):\n    return x * x",
-    )
-    assert square.check(lambda x: x**2, verbose=False).passed
-    doubled = square.check(lambda x: x + x, verbose=False)
-    assert doubled.mistake == "doubled instead of squaring"
-    assert square.check(lambda x: x**3, verbose=False).status == "wrong"
-    assert capsys.readouterr().out == ""  # verbose=False prints nothing
-    square.show_hint()
-    square.show_solution()
-    out = capsys.readouterr().out
-    assert "multiply x by itself" in out and "return x * x" in out
+def test_builds_and_draws_once_at_build(explorer):
+    assert not math.isnan(explorer.last_seconds)  # the first picture is already drawn
+    assert set(explorer.sliders) == {"alpha", "gamma", "epsilon", "episodes"}
+    assert all(not s.continuous_update for s in explorer.sliders.values())
 
 
-def test_verdict_repr_is_short():
-    verdict = Verdict("correct", "a long friendly message")
-    assert "friendly" not in repr(verdict)
-    assert str(verdict) == "a long friendly message"
+def test_moving_a_slider_retrains_and_redraws(explorer, recording_redraws):
+    with recording_redraws(explorer) as calls:
+        seconds = explorer.move(alpha=0.5, episodes=300)
+    assert seconds > 0
+    assert calls[-1] == (0.5, 0.99, 0.1, 300)
+    assert len(calls) == 2  # one redraw per slider moved
+
+
+def test_static_figure_shows_table_and_curve(explorer):
+    fig = explorer.figure(0.1, 0.99, 0.1, 200)
+    assert isinstance(fig, Figure)
+    assert "exact" in fig._suptitle.get_text()
+    heatmap, curve = fig.axes[0], fig.axes[1]
+    assert heatmap.images and curve.lines
+
+
+def test_bad_arguments_are_named(explorer):
+    with pytest.raises(ValueError, match="slider name"):
+        explorer.move(beta=0.3)
+    with pytest.raises(ValueError, match="alpha"):
+        q_learning_explorer(alpha=0.0)
+    with pytest.raises(ValueError, match="episodes"):
+        q_learning_explorer(episodes=5000, max_episodes=3000)
