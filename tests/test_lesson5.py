@@ -22,6 +22,7 @@ from utils.lessons.lesson5 import (
     plot_bug_gallery,
     plot_learning_rate_sweep,
 )
+from utils.lessons.lesson5_bugs import BUGS, train_with_bug
 from utils.lessons.lesson5_diagnostics import (
     diagnostics_table,
     plot_diagnostics,
@@ -282,10 +283,16 @@ def test_hard_copy_every_step_is_the_single_network():
 
 def test_gradient_through_target_is_a_no_op_with_a_target_network():
     clean = train_many("CartPole-v1", DQNConfig(**TINY), [0, 1], progress=False)
-    bug = DQNConfig(**{**TINY, "bugs": ("gradient_through_target",)})
-    switched = train_many("CartPole-v1", bug, [0, 1], progress=False)
+    switched = train_with_bug(
+        "CartPole-v1", DQNConfig(**TINY), [0, 1], "gradient_through_target", progress=False
+    )
     for a, b in zip(clean, switched, strict=True):
         np.testing.assert_array_equal(a.history.losses, b.history.losses)
+
+
+def test_the_gallery_starts_with_the_switches_of_the_algorithm():
+    assert list(BUG_GALLERY)[: len(BUGS)] == list(BUGS)
+    assert len(BUG_GALLERY) == 9 and set(RIGHT.values()) <= set(BUG_GALLERY)
 
 
 def test_double_target_never_exceeds_the_dqn_target_of_the_same_target_network():

@@ -22,6 +22,7 @@ from utils._checks import check_float, check_int
 from utils.exercise import CORRECT, NOT_ATTEMPTED, WRONG, Verdict, is_stub_answer
 from utils.explorer import Explorer
 from utils.figures import draw_band, new_figure
+from utils.lessons.lesson5_bugs import BUGS
 from utils.lessons.lesson5_diagnostics import plot_diagnostics
 from utils.run_figures import episode_curves, run_groups, run_summary, step_grid
 
@@ -278,9 +279,8 @@ def diagnostics_explorer(
 # these names and draws the three runs that mystery_runs() picks.
 
 BUG_GALLERY: dict[str, str] = {
-    "bootstrap_on_truncated": "stores `terminated or truncated` as the terminal flag",
-    "no_terminal_mask": "bootstraps from terminal states too",
-    "gradient_through_target": "lets the gradient flow through the target (one network)",
+    **BUGS,  # switches of the algorithm: train them with lesson5_bugs.train_with_bug
+    # wrong settings of a correct agent: train them with a changed config
     "never_sync": "never copies the online network into the target network",
     "sync_every_step": "copies it after every step (target_update_period=1)",
     "epsilon_never_decays": "explores at random forever (epsilon_end = epsilon_start = 1)",
@@ -288,7 +288,11 @@ BUG_GALLERY: dict[str, str] = {
     "reward_scale_100": "multiplies every reward by 100",
     "observation_scale_100": "multiplies every observation by 100",
 }
-"""The Lesson 5 gallery of deliberate bugs: name -> what it does wrong."""
+"""The Lesson 5 gallery of deliberate bugs: name -> what it does wrong.
+
+The first three are :data:`utils.lessons.lesson5_bugs.BUGS` (switches that only
+:func:`~utils.lessons.lesson5_bugs.train_with_bug` turns on); the others are plain settings.
+"""
 
 _MYSTERY = (
     (
