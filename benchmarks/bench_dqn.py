@@ -1,13 +1,13 @@
 """Benchmark the two-network DQN on CartPole-v1: does it solve, keep it, and how fast?
 
-Part 1 (``--part single``): 10 seeds trained one after another with :func:`utils.dqn.train`
+Part 1 (``--part single``): 10 seeds trained one after another with :func:`utils.train.train`
 at 1 torch thread, updating every step, with ``cartpole_config()``. Training runs until the
 greedy policy first averages >= 475 over 20 evaluation episodes (evaluated every 1,000 steps)
 or 50,000 steps. Per seed: the env steps that took, the final greedy return (the policy at the
 end of training, on 100 fresh episodes), wall and CPU seconds, env steps per second. Plus the
 raw training speed: 20,000 steps with no evaluation, an update every step.
 
-Part 2 (``--part many``): the same 10 seeds trained at once with :func:`utils.dqn.train_many`
+Part 2 (``--part many``): the same 10 seeds trained at once with :func:`utils.engine.train_many`
 for the full 50,000 steps (no early stop), timed against one seed trained alone the same way
 in the same run (with ``train``, and for comparison with ``train_many`` on one seed); its
 learning (solved share, median steps to first reach 475, and the final policies after 50,000
@@ -37,7 +37,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_tabular import machine  # noqa: E402
 
-from utils.dqn import DQNConfig, cartpole_config, train, train_many  # noqa: E402
+from utils.dqn import DQNConfig, cartpole_config  # noqa: E402
+from utils.engine import train_many  # noqa: E402
+from utils.train import train  # noqa: E402
 
 ENV_ID = "CartPole-v1"
 SEEDS = list(range(10))

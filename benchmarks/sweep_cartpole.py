@@ -17,7 +17,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from utils.dqn import DQNConfig, train_many  # noqa: E402
+from utils.dqn import DQNConfig  # noqa: E402
+from utils.engine import train_many  # noqa: E402
 
 
 def main(name: str, overrides: str) -> None:

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from utils.networks import QNetwork, StackedQNetwork
+from utils.engine import StackedQNetwork
+from utils.networks import QNetwork
 from utils.replay import ReplayBuffer
 
 

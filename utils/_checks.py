@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -31,8 +32,13 @@ def check_float(
     high: float | None = None,
     low_inclusive: bool = True,
     high_inclusive: bool = True,
+    finite: bool = False,
 ) -> float:
-    """Return ``value`` as a float in the given interval or raise, naming ``name``."""
+    """Return ``value`` as a float in the given interval or raise, naming ``name``.
+
+    With ``finite=True`` infinities are rejected too (a learning rate of ``inf`` is in
+    ``(0, inf]`` but is no learning rate).
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__} ({value!r})")
     value = float(value)
@@ -42,6 +48,8 @@ def check_float(
     )
     if value != value:  # NaN fails every comparison below, so name it explicitly
         raise ValueError(f"{name} must be in {interval}, got nan")
+    if finite and not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number in {interval}, got {value}")
     too_low = low is not None and (value < low if low_inclusive else value <= low)
     too_high = high is not None and (value > high if high_inclusive else value >= high)
     if too_low or too_high:
@@ -63,4 +71,28 @@ def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
     """Return ``value`` if it is one of ``choices``, else raise naming ``name``."""
     if value not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` if it is a bool, else raise naming ``name`` (``"no"`` is not False)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} ({value!r})")
+    return value
+
+
+def check_callable(name: str, value: Any, *, optional: bool = False) -> Any:
+    """Return ``value`` if callable (or None when ``optional``), else raise naming ``name``."""
+    if value is None and optional:
+        return value
+    if not callable(value):
+        allowed = "a callable or None" if optional else "a callable"
+        raise TypeError(f"{name} must be {allowed}, got {type(value).__name__} ({value!r})")
+    return value
+
+
+def check_str(name: str, value: Any) -> str:
+    """Return ``value`` if it is a str, else raise naming ``name``."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, got {type(value).__name__} ({value!r})")
     return value

@@ -9,7 +9,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from utils._checks import check_int, check_seed
+from utils._checks import check_callable, check_int, check_seed
 
 
 def make_env(env_id: str, seed: int | None = None, **kwargs: Any) -> gym.Env:
@@ -72,6 +72,29 @@ def require_discrete_env(env: gym.Env) -> tuple[int, int]:
     return int(env.observation_space.n), int(env.action_space.n)
 
 
+def require_dqn_env(env: gym.Env) -> tuple[int, int]:
+    """Return ``(obs_dim, n_actions)`` of an env a DQN can learn, or raise a clear error.
+
+    A DQN needs one Q-value per action (a ``Discrete`` action space) and a vector to feed its
+    network (a flat ``Box`` observation space).
+
+    Raises:
+        TypeError: If ``env`` is not a Gymnasium env.
+        ValueError: If its action space is not ``Discrete`` or its observation space is not a
+            1-D ``Box``.
+    """
+    if not isinstance(env, gym.Env):
+        raise TypeError(f"env must be a gymnasium.Env, got {type(env).__name__}")
+    if not is_discrete(env.action_space):
+        raise ValueError(
+            f"DQN needs a discrete action space (one Q-value per action), got {env.action_space}"
+        )
+    space = env.observation_space
+    if not isinstance(space, gym.spaces.Box) or len(space.shape) != 1:
+        raise ValueError(f"observations must be a flat Box (a vector), got {space}")
+    return int(space.shape[0]), int(env.action_space.n)
+
+
 def record_episode(
     env_id: str,
     policy: Callable[[Any], int],
@@ -95,6 +118,8 @@ def record_episode(
         plus the first.
     """
     check_int("max_steps", max_steps, minimum=1)
+    check_callable("policy", policy)
+    check_seed("seed", seed)
     env = make_env(env_id, render_mode="rgb_array", **kwargs)
     try:
         obs, _ = env.reset(seed=check_seed("seed", seed))

@@ -1,0 +1,43 @@
+"""The fast engine: many DQN agents trained at once, off the path a learner reads.
+
+:func:`train_many` trains K seeds of the agent :func:`utils.train.train` defines as one
+batched computation: stacked networks (:class:`StackedQNetwork`) with a written-out backward
+pass and a lean fused Adam, NumPy-vectorised CartPoles, and a fast greedy evaluation. Agent
+``k`` is the reference trainer's agent for ``seeds[k]`` (tested).
+
+The core modules (``dqn``, ``train``, ``networks``, ``replay``, ...) never import this
+package; it imports them.
+"""
+
+from utils.engine.many import (
+    DEVICE_ENV_VAR,
+    TERMINAL_FLAGS,
+    default_device,
+    targets,
+    train_many,
+)
+from utils.engine.stacked import StackedAdam, StackedQNetwork, clip_per_agent, loss_and_grads
+from utils.engine.vector_envs import (
+    CartPoles,
+    SyncEnvs,
+    evaluate_greedy_many,
+    is_plain_cartpole,
+    make_envs,
+)
+
+__all__ = [
+    "DEVICE_ENV_VAR",
+    "TERMINAL_FLAGS",
+    "CartPoles",
+    "StackedAdam",
+    "StackedQNetwork",
+    "SyncEnvs",
+    "clip_per_agent",
+    "default_device",
+    "evaluate_greedy_many",
+    "is_plain_cartpole",
+    "loss_and_grads",
+    "make_envs",
+    "targets",
+    "train_many",
+]

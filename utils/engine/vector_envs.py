@@ -1,0 +1,174 @@
+"""K environments stepped together, and the greedy evaluation of K agents at once.
+
+For plain CartPole both run on Gymnasium's NumPy-vectorised ``CartPoleVectorEnv`` (the same
+equations as ``gym.make("CartPole-v1")``, bit for bit, tested), whose start states are set
+here from each agent's own seeds so that nothing depends on the other agents. That reaches
+into the vector env's ``state``, ``steps`` and ``prev_done``: pyproject bounds gymnasium for it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from utils._checks import check_int, check_seed, check_str
+from utils.engine.stacked import StackedQNetwork
+from utils.runs import evaluate_greedy
+from utils.seeding import episode_seeds
+
+
+def is_plain_cartpole(env_id: str) -> bool:
+    """Return True for a CartPole registered without constructor arguments (the fast path)."""
+    spec = gym.spec(check_str("env_id", env_id))
+    return str(spec.entry_point).endswith("CartPoleEnv") and not spec.kwargs
+
+
+def cartpole_start(seed: int) -> np.ndarray:
+    """Return the ``(4,)`` start state ``CartPoleEnv.reset(seed=seed)`` draws."""
+    return gym.utils.seeding.np_random(seed)[0].uniform(low=-0.05, high=0.05, size=(4,))
+
+
+class SyncEnvs:
+    """K copies of any Gymnasium env, one per agent, stepped together.
+
+    ``step`` returns ``(obs, final_obs, rewards, terminated, truncated)``: ``obs`` is where each
+    agent acts next (already reset where an episode ended), ``final_obs`` the true ``s'``.
+    """
+
+    def __init__(self, env_id: str, seeds: list[int]):
+        self.envs = gym.vector.SyncVectorEnv(
+            [lambda: gym.make(env_id)] * len(seeds),
+            autoreset_mode=gym.vector.AutoresetMode.SAME_STEP,
+        )
+        self.seeds = seeds
+
+    def reset(self) -> np.ndarray:
+        """Reset agent k's env with ``seeds[k]``; return the ``(K, obs_dim)`` observations."""
+        return self.envs.reset(seed=self.seeds)[0]
+
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Step every env with its action ``(K,)``."""
+        obs, rewards, terminated, truncated, infos = self.envs.step(actions)
+        final_obs = obs
+        if (terminated | truncated).any():  # the vector env already reset these
+            final_obs = obs.copy()
+            for k in np.flatnonzero(terminated | truncated):
+                final_obs[k] = infos["final_obs"][k]
+        return obs, final_obs, rewards, terminated, truncated
+
+    def close(self) -> None:
+        """Close the envs."""
+        self.envs.close()
+
+
+class CartPoles:
+    """K ``CartPole`` envs as one NumPy array (Gymnasium's ``CartPoleVectorEnv``).
+
+    Same equations as K separate ``gym.make`` envs, bit for bit (tested), at a third of the
+    cost. Each pole is reset here, from its own generator seeded as a single env's
+    ``reset(seed=...)`` seeds it, so agent k's episodes are the ones :func:`utils.train.train`
+    sees and do not depend on the other agents. Interface as :class:`SyncEnvs`.
+    """
+
+    def __init__(self, env_id: str, seeds: list[int]):
+        from gymnasium.envs.classic_control.cartpole import CartPoleVectorEnv
+
+        limit = gym.spec(env_id).max_episode_steps or np.iinfo(np.int32).max
+        self.venv = CartPoleVectorEnv(num_envs=len(seeds), max_episode_steps=limit)
+        self.venv.reset(seed=0)
+        self.rngs = [gym.utils.seeding.np_random(s)[0] for s in seeds]
+
+    def _start(self, k: int) -> np.ndarray:
+        return self.rngs[k].uniform(low=-0.05, high=0.05, size=(4,))  # as CartPoleEnv.reset
+
+    def reset(self) -> np.ndarray:
+        """Start every pole from its own generator; return the ``(K, 4)`` observations."""
+        self.venv.state = np.stack([self._start(k) for k in range(len(self.rngs))], axis=1)
+        return self.venv.state.T.astype(np.float32)
+
+    def step(self, actions: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Step every pole with its action ``(K,)``; reset the ones whose episode ended."""
+        final_obs, rewards, terminated, truncated, _ = self.venv.step(actions)
+        obs, done = final_obs, terminated | truncated
+        if done.any():
+            obs = final_obs.copy()
+            for k in np.flatnonzero(done):
+                self.venv.state[:, k] = self._start(k)
+                obs[k] = self.venv.state[:, k]
+            self.venv.steps[done] = 0
+            self.venv.prev_done[:] = False  # we reset them: the library's autoreset must not
+        return obs, final_obs, rewards, terminated, truncated
+
+    def close(self) -> None:
+        """Close the vector env."""
+        self.venv.close()
+
+
+def make_envs(env_id: str, seeds: list[int]) -> CartPoles | SyncEnvs:
+    """Return K envs for ``seeds``: NumPy CartPoles when possible, else a ``SyncVectorEnv``."""
+    return (CartPoles if is_plain_cartpole(env_id) else SyncEnvs)(env_id, seeds)
+
+
+@functools.lru_cache(maxsize=64)
+def _cartpole_starts(seed: int, episodes: int) -> np.ndarray:
+    return np.stack([cartpole_start(s) for s in episode_seeds(seed, episodes)])
+
+
+@torch.no_grad()
+def evaluate_greedy_many(
+    env_id: str, q_network: StackedQNetwork, seeds: Sequence[int], episodes: int
+) -> np.ndarray:
+    """Run K agents' greedy policies for ``episodes`` episodes each, all side by side.
+
+    Agent ``k`` meets the episodes :func:`utils.runs.evaluate_greedy` runs with
+    ``seed=seeds[k]`` (same start states, same dynamics), whoever else is evaluated. For plain
+    CartPole all K x episodes poles are simulated in one array, about 50x faster than stepping
+    envs one by one; other envs evaluate each agent in turn.
+
+    Args:
+        env_id: Gymnasium id.
+        q_network: The K agents.
+        seeds: One evaluation seed per agent.
+        episodes: Episodes per agent (>= 1).
+
+    Returns:
+        ``(K, episodes)`` undiscounted returns.
+    """
+    check_str("env_id", env_id)
+    if not isinstance(q_network, StackedQNetwork):
+        raise TypeError(f"q_network must be a StackedQNetwork, got {type(q_network).__name__}")
+    if len(seeds) != q_network.n_agents:
+        raise ValueError(f"seeds must hold one seed per agent ({q_network.n_agents})")
+    seeds = [check_seed("seeds[i]", s) for s in seeds]
+    episodes = check_int("episodes", episodes, minimum=1)
+    if not is_plain_cartpole(env_id):
+        return np.stack(
+            [
+                evaluate_greedy(env_id, q_network.network(k), episodes, s)
+                for k, s in enumerate(seeds)
+            ]
+        )
+    from gymnasium.envs.classic_control.cartpole import CartPoleVectorEnv
+
+    k, e = len(seeds), episodes
+    device = q_network.weights[0].device
+    limit = gym.spec(env_id).max_episode_steps or np.iinfo(np.int32).max
+    venv = CartPoleVectorEnv(num_envs=k * e, max_episode_steps=limit)
+    venv.reset(seed=0)
+    starts = np.concatenate([_cartpole_starts(seed, e) for seed in seeds])
+    venv.state = starts.T.copy()
+    obs = starts.astype(np.float32)
+    returns = np.zeros(k * e)
+    alive = np.ones(k * e, dtype=bool)
+    while alive.any():
+        q = q_network(torch.from_numpy(obs).reshape(k, e, -1).to(device))
+        actions = q.argmax(-1).reshape(-1).cpu().numpy()
+        obs, reward, terminated, truncated, _ = venv.step(actions)
+        returns += reward * alive
+        alive &= ~(terminated | truncated)
+    venv.close()
+    return returns.reshape(k, e)
