@@ -9,7 +9,7 @@ opens a git-ignored working copy, ``my-notebooks/``, kept up to date by this scr
   version; a lesson the learner changed is never overwritten: if the course changed it
   too, ``sync`` says so and how to get the new version.
 - ``reset 03 [04 ...]``: move the learner's copy of those lessons to ``backup/`` (with the
-  date in the name) and take a fresh one from the course.
+  date in the name; unless it is still as copied) and take a fresh one from the course.
 
 What was copied is recorded in ``.course.json`` inside the working copy (fingerprints of
 the course's cell sources, and of the copied file), which is how changes are told apart.
@@ -150,8 +150,10 @@ def reset(course: Path, work: Path, prefixes: list[str]) -> list[str]:
     work.mkdir(parents=True, exist_ok=True)
     record, said, stamp = _load_record(work), [], time.strftime("%Y%m%d-%H%M%S")
     for source in chosen:
-        target = work / source.name
-        if target.exists():
+        target, seen = work / source.name, record.get(source.name)
+        if target.exists() and seen is not None and file_hash(target) == seen["copied"]:
+            said.append(f"your {source.name} was as copied: nothing to keep")
+        elif target.exists():
             backup = work / BACKUP / f"{source.stem}-{stamp}{source.suffix}"
             backup.parent.mkdir(exist_ok=True)
             target.rename(backup)
@@ -168,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("lessons", nargs="*", help="for reset: lesson prefixes, e.g. 03")
     parser.add_argument("--to", default="my-notebooks", help="the working copy")
     parser.add_argument("--course", default=str(ROOT / "notebooks"), help="the course's lessons")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     course, work = Path(args.course), Path(args.to)
     try:
         if args.action == "sync":

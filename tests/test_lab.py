@@ -32,6 +32,8 @@ import my_notebooks  # noqa: E402
 
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 VENV = Path(sys.prefix)  # the venv running the tests: `make test` made it with `make setup`
+# make, on the test's venv, which is set up already: never reinstall into it from a test.
+MAKE = ["make", f"VENV={VENV}", "-o", str(VENV / ".installed")]
 
 
 def _dry_make(tmp_path: Path, *args: str, uid: str | None = None) -> str:
@@ -122,13 +124,9 @@ def test_make_lab_serves_the_working_copy_with_one_python_kernel(tmp_path):
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
     env["HOME"] = str(home)  # what Jupyter writes in a home lands here
-    stamp = VENV / ".installed"
     command = [
-        "make",
+        *MAKE,
         "lab",
-        f"VENV={VENV}",
-        "-o",  # the test's venv is set up already: never reinstall into it from here
-        str(stamp),
         f"PORT={port}",
         f"MY_NOTEBOOKS={work}",
         f"LAB_FLAGS=--no-browser --IdentityProvider.token={token}",
@@ -238,14 +236,20 @@ def test_reset_checks_every_lesson_before_moving_anything(tmp_path):
         my_notebooks.course_fingerprint(str(course))
 
 
-def test_make_reset_lesson_asks_which_lesson(tmp_path):
-    result = subprocess.run(
-        ["make", "reset-lesson", f"VENV={VENV}", "-o", str(VENV / ".installed")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode != 0 and "make reset-lesson L=03" in result.stdout
+def test_make_reset_lesson_resets_the_lessons_named_and_asks_when_none_is(tmp_path):
+    work = tmp_path / "my-notebooks"
+    make = [*MAKE, "reset-lesson", f"MY_NOTEBOOKS={work}"]
+    asked = subprocess.run(make, cwd=ROOT, capture_output=True, text=True)
+    assert asked.returncode != 0 and "make reset-lesson L=03" in asked.stdout
+    my_notebooks.sync(ROOT / "notebooks", work)
+    first, second = LESSONS[0].name, LESSONS[1].name
+    (work / first).write_text("my answers")
+    done = subprocess.run([*make, "L=00,01"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"fresh copy of {first}" in done.stdout and f"fresh copy of {second}" in done.stdout
+    assert [p.read_text() for p in (work / "backup").iterdir()] == ["my answers"]
+    wrong = subprocess.run([*make, "L=0"], cwd=ROOT, capture_output=True, text=True)
+    assert wrong.returncode != 0 and "matches" in wrong.stderr
 
 
 def test_lessons_read_no_file_by_a_path_relative_to_their_folder():
@@ -273,3 +277,25 @@ def test_a_lesson_runs_from_a_working_copy_outside_the_repository(tmp_path):
     ).execute()
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors
+
+
+def test_make_lab_removes_the_kernel_older_versions_registered_in_the_home(tmp_path):
+    home = tmp_path / "home"
+    kernels = home / ".local" / "share" / "jupyter" / "kernels"
+    ours, other = kernels / "dqn-course", kernels / "someone-else"
+    for folder, python in ((ours, VENV / "bin" / "python"), (other, "/usr/bin/python3")):
+        folder.mkdir(parents=True)
+        argv = [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        (folder / "kernel.json").write_text(json.dumps({"argv": argv}, indent=1))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
+    env["HOME"] = str(home)
+    result = subprocess.run(
+        [*MAKE, "lab", f"MY_NOTEBOOKS={tmp_path / 'work'}", "LAB_FLAGS=--version"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "removed the kernel 'Python (dqn-course)'" in result.stdout
+    assert not ours.exists() and other.exists()
