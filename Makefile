@@ -1,11 +1,30 @@
 # The course's two commands: `make lab` opens the lessons, `make test` checks everything.
 # Both create (or update) the virtual environment in .venv first, from nothing but python3.
+# Settings (README, "Run it"): make lab PORT=9999 LAB_FLAGS="--no-browser", TORCH_INDEX=URL, ...
 
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 8888
+# Extra flags for `jupyter lab` (e.g. --no-browser, --ip=0.0.0.0).
+LAB_FLAGS ?=
+# Jupyter refuses to start as root (containers, cloud machines) unless told it may.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
+# The learner's own copy of the lessons (git-ignored), which `make lab` opens.
+MY_NOTEBOOKS := my-notebooks
+
+# PyTorch's CPU builds on Linux (PyPI's Linux torch is a CUDA build of several GB).
+# scripts/pip_install.py adds this index only when it answers within 3 s, and stops before
+# downloading a CUDA build; TORCH_INDEX= (empty) never asks it, CUDA=1 takes PyPI's build.
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+CUDA ?=
+
+# `make notebooks LESSONS=03,04`: the lessons whose names start with these prefixes.
+comma := ,
+LESSON_FILES = $(if $(strip $(LESSONS)),$(foreach l,$(subst $(comma), ,$(LESSONS)),\
+  $(or $(wildcard notebooks/$(l)*.ipynb),$(error LESSONS: no notebooks/$(l)*.ipynb))),\
+  $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
 # Same settings for learners and CI: headless rendering, quiet SDL, one thread per op is
 # fastest for the course's small networks.
@@ -26,28 +45,49 @@ BROWSER_STAMP      := $(VENV)/.browser-installed
 export CHROMIUM
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: help setup lab test test-unit test-notebooks test-browser browser-setup chromium \
-        bench times lint format clean
+.PHONY: help setup lab reset-lesson notebooks test test-unit test-notebooks test-browser \
+        browser-setup chromium bench times lint format clean
 
 help:
-	@echo "make lab    - set up .venv and open the course in JupyterLab (port $(PORT))"
+	@echo "make lab    - set up .venv and open your copy of the lessons ($(MY_NOTEBOOKS)/)"
+	@echo "              in JupyterLab (port $(PORT); make lab PORT=9999 for another)"
+	@echo "make reset-lesson L=03 - a fresh copy of Lesson 3 (yours goes to $(MY_NOTEBOOKS)/backup/)"
 	@echo "make test   - set up .venv and run unit tests + every notebook under nbval"
 	@echo "              + Lesson $(CI_BROWSER_LESSONS) in JupyterLab in headless Chromium"
 	@echo "make test-browser - every lesson in JupyterLab in headless Chromium"
+	@echo "make notebooks - re-execute every lesson in place (LESSONS=03,04 for some)"
 	@echo "make bench  - run the learning/speed benchmarks and rewrite benchmarks/results/"
 	@echo "make lint   - ruff over utils, tests, benchmarks and notebooks"
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml scripts/pip_install.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) scripts/pip_install.py --torch-index "$(TORCH_INDEX)" $(if $(CUDA),--cuda) \
+	  -- --quiet -r requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
+# The venv's own "Python 3" kernel (python3, as the notebooks ask) is the only one needed;
+# older versions registered a second one in the user's home: it is removed again.
 lab: $(STAMP)
-	$(PY) -m ipykernel install --user --name dqn-course --display-name "Python (dqn-course)"
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(PORT) $(LAB_FLAGS)
+	@old="$$($(VENV)/bin/jupyter --data-dir)/kernels/dqn-course"; \
+	if grep -qsF '"$(abspath $(PY))"' "$$old/kernel.json"; then rm -rf "$$old"; \
+	  echo "removed the kernel 'Python (dqn-course)' that an older make lab registered"; fi
+	$(PY) scripts/my_notebooks.py sync --to $(MY_NOTEBOOKS)
+	$(VENV)/bin/jupyter lab --notebook-dir=$(MY_NOTEBOOKS) --port=$(PORT) $(ALLOW_ROOT) $(LAB_FLAGS)
+
+# A fresh copy of lessons L (prefixes, e.g. L=03 or L=03,04); the old copy is kept in backup/.
+reset-lesson: $(STAMP)
+	@test -n "$(L)" || { echo "which lesson? e.g. make reset-lesson L=03"; exit 2; }
+	$(PY) scripts/my_notebooks.py reset --to $(MY_NOTEBOOKS) $(subst $(comma), ,$(L))
+
+# Re-execute lessons in place in a fresh kernel, as nbval does in `make test` (same
+# environment, same kernel, same 900 s per cell); run it after any numerical change.
+notebooks: $(STAMP)
+	$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
+	  --ExecutePreprocessor.kernel_name=python3 --ExecutePreprocessor.timeout=900 \
+	  $(LESSON_FILES)
 
 test: $(STAMP) browser-setup
 	BROWSER_LESSONS=$(CI_BROWSER_LESSONS) \
