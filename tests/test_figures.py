@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 from utils.figures import (
     block_reduce,
     draw_band,
+    finish_axes,
     new_figure,
     plot_learning_curves,
     plot_q_table,
@@ -193,3 +194,15 @@ def test_draw_band_line_band_and_dots():
     _fig, (ax,) = new_figure()
     draw_band(ax, np.arange(3), curves[:1])
     assert not ax.collections  # one seed: no band
+
+
+def test_draw_band_and_finish_axes_name_bad_arguments():
+    _fig, (ax,) = new_figure()
+    with pytest.raises(TypeError, match="ax"):
+        draw_band("left", np.arange(3), np.ones((2, 3)))
+    with pytest.raises(ValueError, match="x must have shape"):
+        draw_band(ax, np.arange(4), np.ones((2, 3)))
+    with pytest.raises(ValueError, match="band"):
+        draw_band(ax, np.arange(3), np.ones((2, 3)), band="sd")
+    with pytest.raises(TypeError, match="ax"):
+        finish_axes(None, "title")

@@ -207,3 +207,17 @@ def test_run_summary_by_hand():
 def test_run_summary_without_a_bound():
     summary = run_summary(fake_run(0, peak_q=50.0), None)
     assert np.isnan(summary["share_above"]) and summary["max_q"] == 50.0
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda: step_grid([], 100), ValueError, "runs must not be empty"),
+        (lambda: step_grid(fake_run(0), 100), TypeError, "runs must be a list of runs"),
+        (lambda: episode_curves([1], np.array([10])), TypeError, "DQNRun"),
+        (lambda: episode_curves("runs", np.array([10])), TypeError, "list of runs"),
+    ],
+)
+def test_grid_helpers_name_bad_groups(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

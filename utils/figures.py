@@ -99,7 +99,12 @@ def finish_axes(ax: Axes, title: str | None, legend_loc: str | None = "upper lef
         ax: The Axes.
         title: Axes title; none if empty or None.
         legend_loc: Where the legend goes (a matplotlib ``loc``); None draws no legend.
+
+    Raises:
+        TypeError: If ``ax`` is not a matplotlib Axes.
     """
+    if not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
     if title:
         ax.set_title(title)
     if legend_loc is not None:
@@ -224,8 +229,21 @@ def draw_band(
 
     Returns:
         The line.
+
+    Raises:
+        TypeError, ValueError: On a bad argument (the message names it).
     """
+    if not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+    if band is not None:
+        check_choice("band", band, ("minmax", "ci"))
     curves = np.atleast_2d(np.asarray(curves, dtype=float))
+    x = np.asarray(x)
+    if curves.ndim != 2 or x.shape != (curves.shape[1],):
+        raise ValueError(
+            f"x must have shape (n_points,) and curves (n_seeds, n_points), got {x.shape} "
+            f"and {curves.shape}"
+        )
     middle, low, high = seed_band(curves, center=center, band=band or "minmax")
     (line,) = ax.plot(x, middle, color=color, label=label, **line_kwargs)
     color = line.get_color()

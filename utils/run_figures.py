@@ -108,6 +108,17 @@ def run_groups(
     return groups
 
 
+def _check_group(runs: Any, name: str = "runs") -> None:
+    """Raise unless ``runs`` is a non-empty list of runs (one group, no labels)."""
+    if isinstance(runs, (str, bytes)) or not isinstance(runs, Sequence):
+        raise TypeError(f"{name} must be a list of runs, got {type(runs).__name__}")
+    if not runs:
+        raise ValueError(f"{name} must not be empty: give at least one run")
+    for run in runs:
+        if not is_run(run):
+            raise TypeError(f"{name} must hold DQNRun objects, got {type(run).__name__}")
+
+
 def returns_on_steps(
     end_steps: np.ndarray, returns: np.ndarray, steps: np.ndarray, *, last: int = 10
 ) -> np.ndarray:
@@ -160,8 +171,12 @@ def step_grid(runs: Sequence[Any], grid_step: int) -> np.ndarray:
 
     Returns:
         Shape ``(n_points,)``, int, with at least one point.
+
+    Raises:
+        TypeError, ValueError: On a bad argument (the message names it).
     """
     grid_step = check_int("grid_step", grid_step, minimum=1)
+    _check_group(runs)
     last_step = max(int(r.global_step) for r in runs)
     return np.arange(grid_step, max(last_step, grid_step) + 1, grid_step)
 
@@ -179,9 +194,13 @@ def episode_curves(
 
     Returns:
         Shape ``(len(group), n_points)``; NaN before a run's first episode ended.
+
+    Raises:
+        TypeError, ValueError: On a bad argument (the message names it).
     """
     if field not in ("episode_returns", "episode_lengths"):
         raise ValueError(f"field must be 'episode_returns' or 'episode_lengths', got {field!r}")
+    _check_group(group)
     return np.array(
         [
             returns_on_steps(r.history.episode_end_steps, getattr(r.history, field), grid,
