@@ -1,13 +1,14 @@
 """The course library: the pieces the lessons stand on, readable bottom-up.
 
-Modules, in the order they depend on each other:
+Its parts, in the order they depend on each other (``CONTRIBUTING.md`` lists every module):
 
-- ``seeding``, ``schedules``: one seed helper and the epsilon schedules.
-- ``envs``: Gymnasium environments as the lessons use them.
-- ``tabular``, ``evaluation``: Q-learning with a table and exact value iteration.
-- ``replay``, ``networks``: the replay buffer and the Q-network.
-- ``dqn``: the one- and two-network trainers.
-- ``plotting``, ``widgets``, ``exercises``: figures, interactive knobs and exercise checks.
+- core pieces: ``seeding``, ``schedules``, ``envs``, ``tabular``, ``evaluation``,
+  ``discretize``, ``replay``, ``networks``, ``config``, ``dqn``, ``runs``, ``stats`` and
+  ``train`` (the reference DQN loop);
+- ``engine``: ``train_many``, many seeds at once, fast;
+- primitives: ``figures``, ``run_figures``, ``frames``, ``explorer`` (the widget base) and
+  ``exercise`` (the exercise framework);
+- ``lessons``: one home per lesson, ``lessons.lessonN``.
 
 Importing the package has no side effects: nothing is seeded, downloaded or configured.
 """
