@@ -17,7 +17,7 @@ from utils.lessons.lesson1 import (
     q_learning_explorer,
 )
 
-# --- Lesson 1: new_q_value ------------------------------------------------------------------
+# --- the exercise: new_q_value --------------------------------------------------------------
 
 
 def correct(q_sa, reward, next_q, terminated, truncated, alpha, gamma):
