@@ -149,3 +149,22 @@ def test_stacked_network_gradients_stay_within_each_agent():
 def test_stacked_network_rejects_mixed_architectures():
     with pytest.raises(ValueError, match="architecture"):
         StackedQNetwork([QNetwork(4, 2, (8,)), QNetwork(4, 2, (9,))])
+
+
+def test_q_network_runs_exactly_the_layers_it_holds():
+    """``layers`` is the network: a layer added to it changes the output."""
+    torch.manual_seed(0)
+    net = QNetwork(4, 2, (8,))
+    x = torch.randn(5, 4)
+    before = net(x)
+    net.layers.append(torch.nn.Tanh())
+    torch.testing.assert_close(net(x), torch.tanh(before))
+
+
+def test_stacked_network_follows_load_state_dict_with_assign():
+    torch.manual_seed(0)
+    stacked = StackedQNetwork([QNetwork(4, 2, (8,)) for _ in range(2)])
+    other = StackedQNetwork([QNetwork(4, 2, (8,)) for _ in range(2)])
+    stacked.load_state_dict(other.state_dict(), assign=True)
+    x = torch.randn(2, 3, 4)
+    assert torch.equal(stacked(x), other(x))

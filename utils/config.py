@@ -103,6 +103,7 @@ class DQNConfig:
 
     def learning_rate_at(self, step: int) -> float:
         """Return the step size at ``step``: constant, or annealed linearly to the end value."""
+        check_int("step", step, minimum=0)
         if self.learning_rate_end is None:
             return self.learning_rate
         fraction = min(step / self.total_steps, 1.0)

@@ -74,6 +74,8 @@ class EvaluationResult:
 
 def has_goal(env: gym.Env) -> bool:
     """Return True if ``env`` is one of :data:`GOAL_ENVS` (it has a success criterion)."""
+    if not isinstance(env, gym.Env):
+        raise TypeError(f"env must be a gymnasium.Env, got {type(env).__name__}")
     return env.spec is not None and env.spec.id in GOAL_ENVS
 
 

@@ -60,7 +60,15 @@ class QNetwork(nn.Module):
         self.layers = nn.Sequential(*layers)
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        """Return all actions' Q-values ``(batch, n_actions)`` for ``obs`` ``(batch, obs_dim)``."""
+        """Return all actions' Q-values ``(batch, n_actions)`` for ``obs`` ``(batch, obs_dim)``.
+
+        ``obs`` may also be one observation ``(obs_dim,)`` (giving ``(n_actions,)``). The
+        layers run as :attr:`layers` holds them: that ``nn.Sequential`` is the network.
+        """
+        if not isinstance(obs, torch.Tensor):
+            raise TypeError(f"obs must be a torch.Tensor, got {type(obs).__name__}")
+        if obs.dim() == 0 or obs.shape[-1] != self.obs_dim:
+            raise ValueError(f"obs must have shape (batch, {self.obs_dim}), got {tuple(obs.shape)}")
         return self.layers(obs)
 
     def linears(self) -> list[nn.Linear]:

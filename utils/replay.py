@@ -9,6 +9,9 @@ import torch
 
 from utils._checks import check_int
 
+_MAX_ACTION = 2**24  # actions are stored as float32, exact below this
+_KIND_NAMES = {"iu": "integers", "iuf": "numbers", "biuf": "bools or numbers"}
+
 
 class Batch(NamedTuple):
     """A sampled minibatch of transitions, as tensors ready for the loss.
@@ -60,6 +63,12 @@ class ReplayBuffer:
         self._rows = np.zeros((n_agents * capacity, 2 * d + 3), dtype=np.float32)
         self._slots = self._rows.reshape(n_agents, capacity, 2 * d + 3)
         self._offsets = np.arange(n_agents)[:, None] * capacity
+        # add() writes a transition here first and checks it against these bounds per column:
+        # finite observations and reward, terminated in [0, 1], actions in [0, 2**24).
+        self._staging = np.zeros((n_agents, 2 * d + 3), dtype=np.float32)
+        big = np.finfo(np.float32).max
+        self._low = np.array([-big] * (2 * d + 1) + [0, 0], dtype=np.float32)
+        self._high = np.array([big] * (2 * d + 1) + [1, _MAX_ACTION - 1], dtype=np.float32)
         self.pos = 0
         self.size = 0
 
@@ -95,26 +104,80 @@ class ReplayBuffer:
     def add(self, obs, action, reward, next_obs, terminated) -> None:
         """Store one transition (per agent) in the next slot, overwriting the oldest when full.
 
+        Every field is checked before anything is written: on an error the buffer is as it was.
+
         Args:
-            obs, next_obs: ``obs_shape`` arrays (``(K, *obs_shape)`` with K agents).
-            action: Discrete action (``(K,)`` with K agents).
-            reward: Scalar reward (``(K,)``).
-            terminated: Whether ``next_obs`` is terminal (``(K,)``). Pass Gymnasium's
-                ``terminated``, never ``terminated or truncated``.
+            obs, next_obs: ``obs_shape`` arrays (``(K, *obs_shape)`` with K agents), finite.
+            action: Discrete action id in [0, 2**24) (``(K,)`` with K agents).
+            reward: Finite reward (``(K,)``).
+            terminated: Whether ``next_obs`` is terminal: a bool, or 0/1 (``(K,)``). Pass
+                Gymnasium's ``terminated``, never ``terminated or truncated``.
+
+        Raises:
+            ValueError: If a field has the wrong shape or an impossible value.
         """
-        i, d, k = self.pos, self._d, self.n_agents
-        slot = self._slots[:, i]
-        slot[:, :d] = np.reshape(obs, (k, d))
-        slot[:, d : 2 * d] = np.reshape(next_obs, (k, d))
-        slot[:, 2 * d] = reward
-        slot[:, 2 * d + 1] = terminated
-        slot[:, 2 * d + 2] = action
-        self.pos = (i + 1) % self.capacity
+        d, row = self._d, self._staging
+        row[:, :d] = self._as_rows("obs", obs)
+        row[:, d : 2 * d] = self._as_rows("next_obs", next_obs)
+        row[:, 2 * d] = self._per_agent("reward", reward, "iuf")
+        row[:, 2 * d + 1] = flags = self._per_agent("terminated", terminated, "biuf")
+        row[:, 2 * d + 2] = self._per_agent("action", action, "iu")
+        if not ((row >= self._low) & (row <= self._high)).all() or (
+            flags.dtype != bool and (flags != flags.round()).any()
+        ):  # NaN fails both comparisons, so it lands here too
+            raise ValueError(self._out_of_range(obs, action, reward, next_obs, terminated))
+        self._slots[:, self.pos] = row  # only now, when every field is known to be good
+        self.pos = (self.pos + 1) % self.capacity
         self.size = min(self.size + 1, self.capacity)
+
+    @staticmethod
+    def _out_of_range(obs, action, reward, next_obs, terminated) -> str:
+        """Name the first field of a transition :meth:`add` refused, and why."""
+        fields = {"obs": obs, "next_obs": next_obs, "reward": reward}
+        for name, value in fields.items():
+            if not np.isfinite(np.asarray(value, dtype=np.float32)).all():
+                return f"{name} must be finite, got {value}"
+        flags = np.asarray(terminated)
+        if not np.isin(flags, (0, 1)).all():
+            return f"terminated must be True/False (or 1/0), got {terminated}"
+        return f"action must be action ids in [0, 2**24), got {action}"
+
+    def _as_rows(self, name: str, value) -> np.ndarray:
+        """``value`` as ``(K, prod(obs_shape))`` float32 rows, or a ValueError naming it."""
+        expected = (self.n_agents, *self.obs_shape) if self.n_agents > 1 else self.obs_shape
+        try:
+            return np.asarray(value, dtype=np.float32).reshape(self.n_agents, self._d)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"{name} must be an array of numbers of shape {expected}, got {np.shape(value)}"
+            ) from exc
+
+    def _per_agent(self, name: str, value, kinds: str) -> np.ndarray:
+        """``value`` as one entry per agent (a scalar, or ``(K,)``) of a dtype kind in ``kinds``."""
+        array = np.asarray(value)
+        if array.shape not in ((), (self.n_agents,)) or array.dtype.kind not in kinds:
+            shape = "a scalar" if self.n_agents == 1 else f"shape ({self.n_agents},)"
+            raise ValueError(
+                f"{name} must be {shape} of {_KIND_NAMES[kinds]}, got shape {array.shape} "
+                f"and dtype {array.dtype}"
+            )
+        return array
 
     def sample_indices(self, batch_size: int, rngs: list[np.random.Generator]) -> np.ndarray:
         """Draw ``(K, batch_size)`` indices uniformly with replacement, one generator per agent."""
+        check_int("batch_size", batch_size, minimum=1)
+        self._check_rngs(rngs)
         return np.stack([rng.integers(0, self.size, batch_size) for rng in rngs])
+
+    def _check_rngs(self, rngs: list) -> None:
+        if self.size == 0:
+            raise ValueError("cannot sample from an empty buffer: add transitions first")
+        if (
+            not isinstance(rngs, list)
+            or len(rngs) != self.n_agents
+            or not all(isinstance(r, np.random.Generator) for r in rngs)
+        ):
+            raise TypeError(f"rng must be a numpy Generator (or a list of {self.n_agents})")
 
     def sample(
         self,
@@ -135,14 +198,13 @@ class ReplayBuffer:
             for a list of K.
         """
         check_int("batch_size", batch_size, minimum=1)
-        if self.size == 0:
-            raise ValueError("cannot sample from an empty buffer: add transitions first")
         stacked = isinstance(rng, list)
         rngs = rng if stacked else [rng]
-        if len(rngs) != self.n_agents or not all(isinstance(r, np.random.Generator) for r in rngs):
-            raise TypeError(f"rng must be a numpy Generator (or a list of {self.n_agents})")
+        self._check_rngs(rngs)
+        if device is not None and not isinstance(device, (str, torch.device)):
+            raise TypeError(f"device must be a str or torch.device, got {type(device).__name__}")
         if stacked:
-            idx = self.sample_indices(batch_size, rngs)
+            idx = np.stack([r.integers(0, self.size, batch_size) for r in rngs])
             rows, lead = (idx + self._offsets).ravel(), (self.n_agents, batch_size)
         else:
             rows, lead = rngs[0].integers(0, self.size, batch_size), (batch_size,)

@@ -16,7 +16,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from utils._checks import check_callable, check_int, check_seed, check_str
+from utils._checks import check_callable, check_float, check_int, check_seed, check_str
 from utils.config import DQNConfig
 from utils.envs import require_dqn_env
 from utils.networks import QNetwork
@@ -80,7 +80,17 @@ class History:
             solved_return: Mean greedy return that counts as solved (None: not tracked).
             wall_seconds: Wall-clock time the training took.
         """
+        upto_step = check_int("upto_step", upto_step, minimum=0)
+        if solved_return is not None:
+            check_float("solved_return", solved_return, finite=True)
+        if not isinstance(updates, tuple) or len(updates) != 3:
+            raise TypeError("updates must be a tuple (steps, losses, max_q) of arrays")
         steps, losses, max_q = (np.asarray(a) for a in updates)
+        if not steps.shape == losses.shape == max_q.shape or steps.ndim != 1:
+            raise ValueError(
+                f"updates must be three 1-D arrays of one length, got shapes {steps.shape}, "
+                f"{losses.shape}, {max_q.shape}"
+            )
         keep = steps <= upto_step
         ep = [e for e in episodes if e[2] <= upto_step]
         ev = [e for e in evaluations if e[0] <= upto_step]

@@ -30,13 +30,21 @@ class LinearSchedule:
         check_int("duration", self.duration, minimum=1)
 
     def __call__(self, t: int) -> float:
-        """Return epsilon at step ``t`` (``t`` >= 0)."""
+        """Return epsilon at step ``t`` (an integer; negative ``t`` counts as 0)."""
+        check_int("t", t)
         fraction = min(max(t, 0) / self.duration, 1.0)
         return self.start + fraction * (self.end - self.start)
 
 
 def as_schedule(epsilon: float | Schedule, name: str = "epsilon") -> Schedule:
-    """Turn a constant in [0, 1] or a callable into a schedule, checking the constant."""
+    """Turn a constant in [0, 1] or a callable into a schedule, checking the constant.
+
+    Raises:
+        TypeError, ValueError: If ``epsilon`` is neither callable nor a number in [0, 1]
+            (the message names it as ``name``).
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string, got {type(name).__name__}")
     if callable(epsilon):
         return epsilon
     value = check_probability(name, epsilon)

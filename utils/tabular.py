@@ -186,7 +186,7 @@ def value_iteration(
         RuntimeError: If the iteration has not converged after ``max_iterations`` sweeps.
     """
     gamma = check_probability("gamma", gamma)
-    tol = check_float("tol", tol, low=0.0, low_inclusive=False)
+    tol = check_float("tol", tol, low=0.0, low_inclusive=False, finite=True)
     max_iterations = check_int("max_iterations", max_iterations, minimum=1)
     mdp = mdp_arrays(env)
     n_states, n_actions = mdp.reward.shape
@@ -335,7 +335,7 @@ def optimal_action_fraction(
     q_star = _check_q_table(q_star, "q_star")
     n_states, n_actions = q_star.shape
     policy = _check_policy_array(policy, n_states, n_actions)
-    atol = check_float("atol", atol, low=0.0)
+    atol = check_float("atol", atol, low=0.0, finite=True)
     if states is None:
         states = np.ones(n_states, dtype=bool)
     states = np.asarray(states)
@@ -395,11 +395,15 @@ def q_update(
     """
     if not isinstance(q_table, np.ndarray) or q_table.ndim != 2:
         raise TypeError("q_table must be a 2-D numpy array (n_states, n_actions)")
+    if not np.issubdtype(q_table.dtype, np.floating):
+        raise TypeError(f"q_table must hold floats (an update is fractional), got {q_table.dtype}")
     n_states, n_actions = q_table.shape
     obs = check_int("obs", obs, minimum=0, maximum=n_states - 1)
     action = check_int("action", action, minimum=0, maximum=n_actions - 1)
     next_obs = check_int("next_obs", next_obs, minimum=0, maximum=n_states - 1)
-    reward = check_float("reward", reward)
+    reward = check_float("reward", reward, finite=True)
+    if not isinstance(terminated, (bool, np.bool_)):
+        raise TypeError(f"terminated must be True or False, got {terminated!r}")
     alpha = check_float("alpha", alpha, low=0.0, high=1.0, low_inclusive=False)
     gamma = check_probability("gamma", gamma)
     target = reward + gamma * (1.0 - float(bool(terminated))) * float(q_table[next_obs].max())
@@ -498,6 +502,8 @@ def q_learning(
     alpha = check_float("alpha", alpha, low=0.0, high=1.0, low_inclusive=False)
     gamma = check_probability("gamma", gamma)
     schedule = as_schedule(epsilon, "epsilon")
+    # Every episode's epsilon, checked before the first step rather than in the middle.
+    epsilons = np.array([check_probability("epsilon", schedule(e)) for e in range(episodes)])
     seed = check_seed("seed", seed)
     record_every = check_int("record_every", record_every, minimum=1)
     if distance_states is not None:
@@ -521,7 +527,7 @@ def q_learning(
             )
         start = _check_q_table(q_init, "q_init")
     else:
-        start = np.full((n_states, n_actions), check_float("q_init", q_init))
+        start = np.full((n_states, n_actions), check_float("q_init", q_init, finite=True))
     if q_star is not None:
         q_star = _check_q_table(q_star, "q_star")
         if q_star.shape != (n_states, n_actions):
@@ -539,7 +545,6 @@ def q_learning(
     k = _BLOCK  # position in the current blocks; _BLOCK means "draw new blocks"
     returns = np.zeros(episodes)
     lengths = np.zeros(episodes, dtype=np.int64)
-    epsilons = np.zeros(episodes)
     record_at: list[int] = []
     distances: list[float] = []
     step_limit = max_steps_per_episode if max_steps_per_episode is not None else -1
@@ -555,8 +560,7 @@ def q_learning(
     for episode in range(episodes):
         if episode > 0:
             obs, _ = env.reset()
-        eps = check_probability("epsilon", schedule(episode))
-        epsilons[episode] = eps
+        eps = float(epsilons[episode])
         total = 0.0
         n = 0
         while True:

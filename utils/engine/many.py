@@ -13,11 +13,11 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from utils._checks import check_bool, check_choice, check_seed
+from utils._checks import check_bool, check_choice
 from utils.config import DQNConfig
 from utils.dqn import double_dqn_target, hard_update, q_loss, soft_update, td_target
 from utils.engine.stacked import StackedAdam, StackedQNetwork, clip_per_agent, loss_and_grads
-from utils.engine.vector_envs import evaluate_greedy_many, make_envs
+from utils.engine.vector_envs import check_seeds, evaluate_greedy_many, make_envs
 from utils.envs import require_dqn_env
 from utils.networks import QNetwork, flush_denormal, torch_threads
 from utils.replay import Batch, ReplayBuffer
@@ -84,6 +84,8 @@ def targets(
         stop_target_gradients: Compute the target without gradient (correct). False lets the
             gradient flow through it (which only matters when the online network makes it).
     """
+    if not isinstance(batch, Batch):
+        raise TypeError(f"batch must be a utils.replay.Batch, got {type(batch).__name__}")
     check_bool("double_dqn", double_dqn)
     check_bool("mask_terminal", mask_terminal)
     check_bool("stop_target_gradients", stop_target_gradients)
@@ -147,11 +149,7 @@ def train_many(
         TypeError, ValueError: On a bad argument, before anything runs.
     """
     check_training_args(env_id, config, progress, callback, threads)
-    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence) or not seeds:
-        raise TypeError(f"seeds must be a non-empty sequence of ints, got {seeds!r}")
-    seeds = [check_seed("seeds[i]", s) for s in seeds]
-    if len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds must be distinct, got {seeds}")
+    seeds = check_seeds(seeds)
     device = default_device() if device is None else _check_device(device)
     check_choice("terminal_flag", terminal_flag, TERMINAL_FLAGS)
     check_bool("mask_terminal", mask_terminal)

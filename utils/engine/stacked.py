@@ -67,12 +67,12 @@ class StackedQNetwork(nn.Module):
                 f"obs must have shape (K={self.n_agents}, batch, obs_dim={self.obs_dim}), "
                 f"got {tuple(obs.shape)}"
             )
-        return self.forward_with_inputs(obs)[0]
+        return self._forward_with_inputs(obs)[0]
 
-    def forward_with_inputs(self, obs: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    def _forward_with_inputs(self, obs: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Return the Q-values and each layer's input (``obs``, then the ReLU outputs).
 
-        The inputs are what :meth:`parameter_grads` needs to run the backward pass. Shapes as
+        The inputs are what :meth:`_parameter_grads` needs to run the backward pass. Shapes as
         :meth:`forward` (not checked here: this is the training loop's fast path).
         """
         inputs, x = [], obs
@@ -85,7 +85,7 @@ class StackedQNetwork(nn.Module):
         return x, inputs
 
     @torch.no_grad()
-    def parameter_grads(
+    def _parameter_grads(
         self, inputs: list[torch.Tensor], grad_q: torch.Tensor
     ) -> list[torch.Tensor]:
         """Backpropagate ``grad_q`` (the loss's gradient at the Q-values) to every parameter.
@@ -95,7 +95,7 @@ class StackedQNetwork(nn.Module):
         per-operation bookkeeping, which for networks this small costs more than the products.
 
         Args:
-            inputs: The layer inputs from :meth:`forward_with_inputs`.
+            inputs: The layer inputs from :meth:`_forward_with_inputs`.
             grad_q: ``(K, batch, n_actions)`` gradient of the loss with respect to the output.
 
         Returns:
@@ -147,8 +147,21 @@ def loss_and_grads(
         ``(loss_per_agent (K,), q_all (K, batch, n_actions), grads)``; ``grads`` in the order
         of ``net.parameters()``.
     """
+    if not isinstance(net, StackedQNetwork):
+        raise TypeError(f"net must be a StackedQNetwork, got {type(net).__name__}")
+    for name, value in (("obs", obs), ("actions", actions), ("targets", targets)):
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+    k = net.n_agents
+    if obs.dim() != 3 or obs.shape[0] != k or obs.shape[2] != net.obs_dim:
+        raise ValueError(f"obs must have shape ({k}, batch, {net.obs_dim}), got {tuple(obs.shape)}")
+    if actions.shape != obs.shape[:2] or actions.dtype != torch.int64:
+        raise ValueError(
+            f"actions must be int64 of shape {tuple(obs.shape[:2])}, got {actions.dtype} "
+            f"{tuple(actions.shape)}"
+        )
     check_choice("loss", loss, LOSSES)
-    q_all, inputs = net.forward_with_inputs(obs)
+    q_all, inputs = net._forward_with_inputs(obs)
     index = actions[..., None]
     q_taken = q_all.gather(2, index).squeeze(2)
     loss_per_agent = q_loss(q_taken, targets, loss)
@@ -159,7 +172,7 @@ def loss_and_grads(
     else:
         g = torch.ops.aten.mse_loss_backward(d_mean, q_taken, targets, 0)
     grad_q = torch.zeros_like(q_all).scatter_add_(2, index, g[..., None])  # taken action only
-    return loss_per_agent, q_all, net.parameter_grads(inputs, grad_q)
+    return loss_per_agent, q_all, net._parameter_grads(inputs, grad_q)
 
 
 def clip_per_agent(grads: list[torch.Tensor], max_norm: float) -> None:
@@ -167,6 +180,8 @@ def clip_per_agent(grads: list[torch.Tensor], max_norm: float) -> None:
 
     Same rule as ``torch.nn.utils.clip_grad_norm_`` applied to each agent on its own.
     """
+    if not isinstance(grads, list) or not all(isinstance(g, torch.Tensor) for g in grads):
+        raise TypeError("grads must be a list of stacked gradient tensors (K, ...)")
     max_norm = check_float("max_norm", max_norm, low=0.0, low_inclusive=False, finite=True)
     sq = torch.stack([g.pow(2).flatten(1).sum(1) for g in grads]).sum(0)
     scale = (max_norm / (sq.sqrt() + 1e-6)).clamp(max=1.0)
@@ -197,8 +212,11 @@ class StackedAdam:
     @torch.no_grad()
     def step(self, grads: list[torch.Tensor]) -> None:
         """Take one Adam step with ``grads``, one per parameter, in the order of ``params``."""
-        if len(grads) != len(self.params):
-            raise ValueError(f"grads must hold {len(self.params)} tensors, got {len(grads)}")
+        if not isinstance(grads, list) or len(grads) != len(self.params):
+            raise ValueError(f"grads must be a list of {len(self.params)} tensors, got {grads!r}")
+        for i, (g, p) in enumerate(zip(grads, self.params, strict=True)):
+            if not isinstance(g, torch.Tensor) or g.shape != p.shape:
+                raise ValueError(f"grads[{i}] must have the shape of params[{i}] {tuple(p.shape)}")
         adam_update(
             self.params, grads, self.exp_avgs, self.exp_avg_sqs, [], self.steps, fused=True,
             amsgrad=False, beta1=0.9, beta2=0.999, lr=self.param_groups[0]["lr"],

@@ -23,13 +23,17 @@ from utils.seeding import episode_seeds
 
 def is_plain_cartpole(env_id: str) -> bool:
     """Return True for a CartPole registered without constructor arguments (the fast path)."""
-    spec = gym.spec(check_str("env_id", env_id))
+    if check_str("env_id", env_id) not in gym.registry:
+        raise ValueError(f"env_id {env_id!r} is not a registered Gymnasium environment")
+    spec = gym.spec(env_id)
     return str(spec.entry_point).endswith("CartPoleEnv") and not spec.kwargs
 
 
 def cartpole_start(seed: int) -> np.ndarray:
     """Return the ``(4,)`` start state ``CartPoleEnv.reset(seed=seed)`` draws."""
-    return gym.utils.seeding.np_random(seed)[0].uniform(low=-0.05, high=0.05, size=(4,))
+    return gym.utils.seeding.np_random(check_seed("seed", seed))[0].uniform(
+        low=-0.05, high=0.05, size=(4,)
+    )
 
 
 class SyncEnvs:
@@ -39,7 +43,9 @@ class SyncEnvs:
     agent acts next (already reset where an episode ended), ``final_obs`` the true ``s'``.
     """
 
-    def __init__(self, env_id: str, seeds: list[int]):
+    def __init__(self, env_id: str, seeds: Sequence[int]):
+        is_plain_cartpole(env_id)  # checks that env_id is registered
+        seeds = check_seeds(seeds)
         self.envs = gym.vector.SyncVectorEnv(
             [lambda: gym.make(env_id)] * len(seeds),
             autoreset_mode=gym.vector.AutoresetMode.SAME_STEP,
@@ -74,9 +80,14 @@ class CartPoles:
     sees and do not depend on the other agents. Interface as :class:`SyncEnvs`.
     """
 
-    def __init__(self, env_id: str, seeds: list[int]):
+    def __init__(self, env_id: str, seeds: Sequence[int]):
         from gymnasium.envs.classic_control.cartpole import CartPoleVectorEnv
 
+        if not is_plain_cartpole(env_id):
+            raise ValueError(
+                f"env_id must be a CartPole without constructor arguments, got {env_id!r}"
+            )
+        seeds = check_seeds(seeds)
         limit = gym.spec(env_id).max_episode_steps or np.iinfo(np.int32).max
         self.venv = CartPoleVectorEnv(num_envs=len(seeds), max_episode_steps=limit)
         self.venv.reset(seed=0)
@@ -108,8 +119,24 @@ class CartPoles:
         self.venv.close()
 
 
-def make_envs(env_id: str, seeds: list[int]) -> CartPoles | SyncEnvs:
-    """Return K envs for ``seeds``: NumPy CartPoles when possible, else a ``SyncVectorEnv``."""
+def check_seeds(seeds: Sequence[int]) -> list[int]:
+    """Return ``seeds`` as a list of distinct valid seeds, or raise naming ``seeds``."""
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence) or not seeds:
+        raise TypeError(f"seeds must be a non-empty sequence of ints, got {seeds!r}")
+    seeds = [check_seed("seeds[i]", s) for s in seeds]
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct, got {seeds}")
+    return seeds
+
+
+def make_envs(env_id: str, seeds: Sequence[int]) -> CartPoles | SyncEnvs:
+    """Return K envs for ``seeds``: NumPy CartPoles when possible, else a ``SyncVectorEnv``.
+
+    Raises:
+        TypeError, ValueError: If ``env_id`` is not registered or ``seeds`` are not distinct
+            valid seeds.
+    """
+    seeds = check_seeds(seeds)
     return (CartPoles if is_plain_cartpole(env_id) else SyncEnvs)(env_id, seeds)
 
 
