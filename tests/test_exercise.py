@@ -1,12 +1,23 @@
-"""The exercise framework: verdicts, the toy exercise, and stub detection."""
+"""The exercise framework: verdicts, stub detection, forgotten returns, errors, wrapping."""
 
 from __future__ import annotations
 
 import functools
 
+import numpy as np
 import pytest
 
-from utils.exercise import Exercise, Mistake, Verdict, is_stub, is_stub_answer
+from utils.exercise import (
+    ERROR_HINT,
+    FORGOT_RETURN,
+    MESSAGE_WIDTH,
+    Exercise,
+    Mistake,
+    Verdict,
+    is_stub,
+    is_stub_answer,
+    wrap_message,
+)
 
 # --- the framework on a toy exercise ----------------------------------------------------------
 
@@ -103,15 +114,105 @@ def test_decorated_stubs_and_methods_are_looked_through():
     assert is_stub(Agent().update)
 
 
-def test_stubs_and_answers_that_return_none_are_not_attempted():
+def test_stubs_are_not_attempted_but_a_function_that_returns_none_forgot_return():
     calls = []
     exercise = Exercise(name="double", reference=lambda x: 2 * x, cases=[(1.0,)])
 
     def counted(x): ...
 
     assert exercise.check(counted, verbose=False).status == "not attempted"
-    assert exercise.check(lambda x: calls.append(x), verbose=False).status == "not attempted"
+    verdict = exercise.check(lambda x: calls.append(x), verbose=False)
     assert calls == [1.0]  # not a stub by its code: it ran, and returned None
+    assert verdict.status == "wrong" and verdict.mistake == FORGOT_RETURN
+    assert "returned None: did you forget `return`?" in verdict.message
+
+
+# --- a forgotten return, an error, long hints -------------------------------------------------
+
+SQUARE_HINT = "the answer is x * x, the square of x"  # a hint that gives the formula away
+
+
+def square_exercise() -> Exercise:
+    return Exercise(
+        name="square",
+        reference=lambda x: x * x,
+        cases=[(2.0,), (-3.0,)],
+        hint=SQUARE_HINT,
+        solution="def square(x):\n    return x * x",
+    )
+
+
+def test_a_forgotten_return_is_named_and_a_right_answer_passes(capsys):
+    def forgot(x):
+        result = x * x  # noqa: F841 - the mistake: no return
+
+    def returns(x):
+        result = x * x
+        return result
+
+    verdict = square_exercise().check(forgot)
+    out = capsys.readouterr().out
+    assert verdict.status == "wrong" and not verdict and verdict.mistake == FORGOT_RETURN
+    assert "`square` returned None: did you forget `return`?" in out
+    assert "Not attempted" not in out and SQUARE_HINT not in out
+    assert square_exercise().check(returns, verbose=False).passed
+
+
+def test_none_on_one_path_only_is_a_forgotten_return_too():
+    def positive_only(x):
+        if x > 0:
+            return x * x
+
+    verdict = square_exercise().check(positive_only, verbose=False)
+    assert verdict.mistake == FORGOT_RETURN and "(-3)" in verdict.message
+
+
+def test_an_error_shows_the_error_the_line_and_a_hint_but_not_the_solution(capsys):
+    def crashes(x):
+        squares = [x * x]
+        return squares[1]
+
+    verdict = square_exercise().check(crashes)
+    out = capsys.readouterr().out
+    assert verdict.status == "error" and not verdict
+    assert "IndexError: list index out of range" in out
+    assert "return squares[1]" in out  # the learner's own line, found in the traceback
+    assert "Hint:" in out and ERROR_HINT.split()[0] in out
+    assert SQUARE_HINT not in out and "x * x" not in out.replace("squares = [x * x]", "")
+
+
+def test_an_error_raised_inside_a_library_points_at_the_learners_line():
+    def bad_shapes(x):
+        return float(np.ones(2) @ np.ones(3)) + x
+
+    verdict = square_exercise().check(bad_shapes, verbose=False)
+    assert verdict.status == "error" and "ValueError" in verdict.message
+    assert "np.ones(2) @ np.ones(3)" in verdict.message  # not a line inside NumPy
+
+
+def test_long_messages_wrap_at_word_boundaries():
+    words = [f"word{i}" for i in range(60)] + ["`a_long_identifier_that_must_stay_whole()`"]
+    hint = " ".join(words)
+    exercise = Exercise(name="f", reference=lambda x: x, cases=[(1.0,)], hint=hint)
+    verdict = exercise.check(lambda x: x + 1, verbose=False)
+    lines = verdict.message.splitlines()
+    assert all(len(line) <= MESSAGE_WIDTH for line in lines)
+    hint_lines = lines[lines.index(next(x for x in lines if "Hint:" in x)) :]
+    assert " ".join(" ".join(hint_lines).split()[1:]) == hint  # every word whole, in order
+    assert all(line.startswith(" " * len("  Hint: ")) for line in hint_lines[1:])  # aligned
+
+
+def test_wrap_message_keeps_code_lines_and_short_lines_and_checks_its_arguments():
+    code = "    " + "x = 1; " * 20
+    text = f"short line\n{code}\nlabel " + "word " * 30
+    wrapped = wrap_message(text, width=40).splitlines()
+    assert wrapped[0] == "short line" and wrapped[1] == code
+    assert all(len(line) <= 40 for line in wrapped[2:])
+    assert wrap_message("one_very_long_word_" * 5, width=20) == "one_very_long_word_" * 5
+    with pytest.raises(TypeError, match="text"):
+        wrap_message(None)
+    with pytest.raises(ValueError, match="width"):
+        wrap_message("text", width=5)
 
 
 def test_stub_answers():

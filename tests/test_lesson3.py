@@ -122,10 +122,22 @@ def test_cases_make_the_bugs_possible():
     assert all(c[1].requires_grad for c in cases)
 
 
-def test_an_error_is_reported_with_the_general_hint(capsys):
+def test_an_error_shows_the_error_and_its_line_but_not_the_formula(capsys):
     verdict = check_td_target(raises)
-    assert verdict.status == "error"
-    assert "Hint" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert verdict.status == "error" and "TypeError" in out and "Hint" in out
+    assert "(~terminated)" in out  # the learner's line that raised
+    assert td_target_exercise().hint not in " ".join(out.split())  # the formula stays hidden
+    assert "(1 - terminated)" not in out
+
+
+def test_a_forgotten_return_is_not_called_not_attempted(capsys):
+    def no_return(rewards, next_q_values, terminated, truncated, gamma):
+        with torch.no_grad():
+            y = rewards + gamma * (1 - terminated) * next_q_values.max(dim=1).values  # noqa: F841
+
+    verdict = check_td_target(no_return)
+    assert verdict.status == "wrong" and "did you forget `return`?" in capsys.readouterr().out
 
 
 def test_unrecognised_wrong_answer_shows_expected_and_got(capsys):

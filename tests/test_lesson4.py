@@ -102,7 +102,7 @@ def test_sharing_tensors_is_named():
 
     verdict = check_hard_update(share)
     assert verdict.mistake == "made the target share the online network's tensors"
-    assert "no longer frozen" in verdict.message
+    assert "no longer frozen" in " ".join(verdict.message.split())  # wrapped at word ends
 
 
 def test_rebinding_is_wrong_not_unattempted():
@@ -132,6 +132,13 @@ def test_a_raising_sync_is_reported():
 
     verdict = check_hard_update(boom)
     assert verdict.status == "error" and "size mismatch" in verdict.message
+    assert 'raise RuntimeError("size mismatch")' in verdict.message  # the learner's line
+    assert "copy each online tensor" not in " ".join(verdict.message.split())  # not the hint
+
+
+def test_a_sync_that_returns_nothing_by_design_is_not_a_forgotten_return():
+    verdict = check_hard_update(dqn.hard_update)  # returns None, as the exercise asks
+    assert verdict.passed
 
 
 def test_sync_checkers_reject_non_callables():

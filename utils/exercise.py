@@ -7,9 +7,13 @@ Every lesson's checkers stand on it:
   general hint and the solution text.
 - :meth:`Exercise.check` calls the learner's function on every case and returns a
   :class:`Verdict`: ``"correct"``, ``"wrong"`` (naming the likely bug when the wrong answers
-  match one of the catalogued mistakes on every case), ``"not attempted"`` (the function is
-  still the stub, returns ``None``/``...`` or raises ``NotImplementedError``) or ``"error"``
-  (it raised).
+  match one of the catalogued mistakes on every case, or saying that the function returned
+  ``None``: a forgotten ``return``), ``"not attempted"`` (the function is still the stub,
+  returns ``...`` or raises ``NotImplementedError``) or ``"error"`` (it raised: the error,
+  the line of the learner's code it came from and a hint on finding it, never the
+  solution).
+- Messages are wrapped at word boundaries (:func:`wrap_message`), so a front end that
+  breaks long lines anywhere (JupyterLab breaks them mid-word) never has to.
 - :func:`is_stub` says whether a function is still an untouched stub, by comparing its code
   with stubs compiled by the running interpreter (as Kaggle's learntools does), so no
   bytecode detail of any Python release is written down here.
@@ -23,8 +27,13 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
+import linecache
+import re
+import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,6 +41,9 @@ import numpy as np
 __all__ = [
     "CORRECT",
     "ERROR",
+    "ERROR_HINT",
+    "FORGOT_RETURN",
+    "MESSAGE_WIDTH",
     "NOT_ATTEMPTED",
     "WRONG",
     "Exercise",
@@ -39,12 +51,26 @@ __all__ = [
     "Verdict",
     "is_stub",
     "is_stub_answer",
+    "wrap_message",
 ]
 
 CORRECT = "correct"
 WRONG = "wrong"
 NOT_ATTEMPTED = "not attempted"
 ERROR = "error"
+
+FORGOT_RETURN = "forgot `return`"
+"""The mistake name of an answer that returned ``None`` without being a stub."""
+
+MESSAGE_WIDTH = 88
+"""Verdict lines are wrapped to this many characters (fits a notebook's output area)."""
+
+ERROR_HINT = (
+    "the error says what went wrong and where; print the shapes or values used there "
+    "(e.g. `print(x.shape)` just before that line) to see what is off, fix it, and run "
+    "this cell again."
+)
+"""The hint shown when an answer raises: how to find the problem, not the answer."""
 
 # The bodies a stub may have: `...`, `pass`, a docstring, `return None` or `return ...`.
 # (`...` and `pass` compile alike, and so do `return None` and an empty body, in the
@@ -110,6 +136,78 @@ def is_stub_answer(value: Any) -> bool:
     return value is None or value is Ellipsis
 
 
+# A line that starts with a short label ("Hint: ", "Error: ") keeps its continuation lines
+# aligned after the label.
+_LABEL = re.compile(r"^(\s*)((?:[A-Z][\w ]{0,20}|Not quite|Not attempted yet): )")
+
+
+def wrap_message(text: str, width: int = MESSAGE_WIDTH) -> str:
+    """Wrap every line of ``text`` at word boundaries to at most ``width`` characters.
+
+    Continuation lines keep the line's indentation (after a label such as ``"  Hint: "``,
+    they line up with the text after it). Lines indented by four spaces or more are code
+    and stay as they are; a single word longer than ``width`` is never split.
+
+    Args:
+        text: The message, one paragraph per line.
+        width: Largest line length (>= 20).
+
+    Returns:
+        The wrapped message.
+
+    Raises:
+        TypeError: If ``text`` is not a string.
+        ValueError: If ``width`` is below 20.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a string, got {type(text).__name__}")
+    if isinstance(width, bool) or not isinstance(width, int) or width < 20:
+        raise ValueError(f"width must be an int >= 20, got {width!r}")
+    lines = []
+    for line in text.split("\n"):
+        indent = len(line) - len(line.lstrip(" "))
+        if len(line) <= width or indent >= 4:
+            lines.append(line)
+            continue
+        label = _LABEL.match(line)
+        hanging = len(label.group(0)) if label else indent + 2
+        lines.extend(
+            textwrap.wrap(
+                line,
+                width=width,
+                initial_indent="",
+                subsequent_indent=" " * hanging,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+            or [""]
+        )
+    return "\n".join(lines)
+
+
+def _your_line(error: BaseException) -> str | None:
+    """Return ``"line N: <source>"`` of the last traceback frame in the learner's own code.
+
+    The learner's code is anything outside this package and outside the Python installation
+    (a notebook cell, a test file); library frames (torch, numpy) are skipped, so the line
+    shown is the one the learner wrote.
+    """
+    package = str(Path(__file__).resolve().parent)
+    installed = {str(Path(p).resolve()) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    found = None
+    tb = error.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        resolved = str(Path(filename).resolve()) if not filename.startswith("<") else filename
+        if not resolved.startswith(package) and not any(resolved.startswith(p) for p in installed):
+            found = (filename, tb.tb_lineno)
+        tb = tb.tb_next
+    if found is None:
+        return None
+    source = linecache.getline(*found).strip()
+    return f"line {found[1]}: {source}" if source else f"line {found[1]}"
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The outcome of checking one answer.
@@ -123,6 +221,9 @@ class Verdict:
     status: str
     message: str = field(repr=False)
     mistake: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", wrap_message(self.message))
 
     @property
     def passed(self) -> bool:
@@ -171,6 +272,8 @@ class Exercise:
         hint: A general hint, shown for a wrong answer that matches no catalogued mistake.
         solution: The solution as source text (the notebook also folds it in ``<details>``).
         compare: ``compare(got, expected) -> bool``; default: ``numpy.allclose``.
+        error_hint: Shown when the answer raises: how to find the problem, never the
+            solution (the general ``hint`` may spell out the formula).
     """
 
     name: str
@@ -180,6 +283,7 @@ class Exercise:
     hint: str = ""
     solution: str = ""
     compare: Callable[[Any, Any], bool] = field(default=_default_compare)
+    error_hint: str = ERROR_HINT
 
     def check(self, fn: Callable[..., Any], *, verbose: bool = True) -> Verdict:
         """Run ``fn`` on every case and return (and, if ``verbose``, print) the verdict.
@@ -209,10 +313,15 @@ class Exercise:
             except NotImplementedError:
                 return self.not_attempted()
             except Exception as error:  # the learner's code may raise anything
+                return self._error(error, args)
+            if got is None:
                 return Verdict(
-                    ERROR,
-                    f"Error: `{self.name}` raised {type(error).__name__}: {error}\n"
-                    f"  on input {self._show(args)}.\n  Hint: {self.hint}",
+                    WRONG,
+                    f"Your function `{self.name}` returned None: did you forget `return`?\n"
+                    "  It ran to its end without returning a value; finish it with "
+                    "`return <your result>`.\n"
+                    f"  On input {self._show(args)}.",
+                    mistake=FORGOT_RETURN,
                 )
             if is_stub_answer(got):
                 return self.not_attempted()
@@ -246,11 +355,21 @@ class Exercise:
             f"  Hint: {self.hint}",
         )
 
+    def _error(self, error: Exception, args: tuple) -> Verdict:
+        """Return the verdict for an answer that raised: the error, where, and how to look."""
+        where = _your_line(error)
+        lines = [f"Error: `{self.name}` raised {type(error).__name__}: {error}"]
+        if where is not None:
+            lines.append(f"  In your code, {where}")
+        lines.append(f"  Hint: {self.error_hint}")
+        lines.append(f"  On input {self._show(args)}.")
+        return Verdict(ERROR, "\n".join(lines))
+
     def not_attempted(self) -> Verdict:
         """Return the verdict for an answer that is still the stub."""
         return Verdict(
             NOT_ATTEMPTED,
-            f"Not attempted yet: `{self.name}` still returns the stub's value. "
+            f"Not attempted yet: `{self.name}` still returns the stub's value.\n"
             "Replace the `...` with your code and run this cell again.",
         )
 
@@ -267,7 +386,7 @@ class Exercise:
 
     def show_hint(self) -> None:
         """Print the general hint."""
-        print(f"Hint: {self.hint}")
+        print(wrap_message(f"Hint: {self.hint}"))
 
     def show_solution(self) -> None:
         """Print the solution."""

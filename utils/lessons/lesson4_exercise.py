@@ -90,14 +90,19 @@ def _flat(params: Any) -> np.ndarray:
     return np.concatenate([p.detach().reshape(-1).numpy().astype(float) for p in params])
 
 
-def _run_sync(fn: Callable[..., Any], case: SyncCase) -> SyncOutcome | None:
-    """Call ``fn`` on fresh networks for ``case``; None if ``fn`` is an untouched stub."""
+def _run_sync(fn: Callable[..., Any], case: SyncCase) -> SyncOutcome:
+    """Call ``fn`` on fresh networks for ``case`` and say what it did to them.
+
+    Raises:
+        NotImplementedError: If ``fn`` is an untouched stub (the checker's "not attempted";
+            the learner's function returns None by design, so None cannot say it).
+    """
     import torch
 
     from utils.networks import QNetwork
 
     if is_stub(fn):  # its body does nothing: not attempted, however it would run
-        return None
+        raise NotImplementedError
     torch.manual_seed(case.seed)
     online = QNetwork(4, 2, case.hidden_sizes)
     target = QNetwork(4, 2, case.hidden_sizes).requires_grad_(False)  # frozen, other weights
@@ -134,7 +139,7 @@ def _sync_same(got: Any, expected: Any) -> bool:
     )
 
 
-def _harness(fn: Callable[..., Any]) -> Callable[[SyncCase], SyncOutcome | None]:
+def _harness(fn: Callable[..., Any]) -> Callable[[SyncCase], SyncOutcome]:
     return functools.partial(_run_sync, fn)
 
 
