@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import io
+import re
+
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
@@ -18,16 +23,33 @@ def frames(n=9, h=40, w=60):
     return out
 
 
+def _player_frames(text):
+    """The frames the player's script holds, in order (not the one in its <img>)."""
+    return re.findall(r'frames\[\d+\] = "data:image/png;base64,', text)
+
+
 def test_animation_is_html_with_every_kept_frame():
     html = animate_frames(frames(), every=4, shrink=2)
     text = html.data
     assert "<script" in text and "data:image/png;base64" in text
-    assert text.count("data:image/png;base64") == 3  # frames 0, 4, 8
+    assert len(_player_frames(text)) == 3  # frames 0, 4, 8
     assert len(text) < 200_000
 
 
+def test_the_first_frame_shows_before_any_button_or_script():
+    text = animate_frames(frames(), every=4, shrink=2).data
+    img = re.search(r"<img [^>]*>", text).group(0)
+    src = re.search(r'src="data:image/png;base64,([^"]+)"', img)
+    assert src, f"the player's <img> has no picture until a button is pressed: {img}"
+    picture = plt.imread(io.BytesIO(base64.b64decode(src.group(1))), format="png")
+    assert picture.shape[0] > 0 and picture.shape[1] > 0 and picture.std() > 0.05  # not blank
+    # the bar of frame 0 sits at the left edge: the dark pixels are in the first columns
+    dark_columns = np.flatnonzero(picture[..., :3].mean(axis=(0, 2)) < 0.5)
+    assert dark_columns.size and dark_columns.max() < picture.shape[1] / 4
+
+
 def test_animation_keeps_the_last_frame_and_checks_arguments():
-    assert animate_frames(frames(10), every=4).data.count("data:image/png;base64") == 4
+    assert len(_player_frames(animate_frames(frames(10), every=4).data)) == 4
     with pytest.raises(ValueError, match="every"):
         animate_frames(frames(), every=0)
     with pytest.raises(TypeError, match="frames"):

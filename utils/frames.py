@@ -7,6 +7,7 @@ the frames embedded as PNG images.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -86,9 +87,10 @@ def animate_frames(
 ) -> HTML:
     """Turn an episode's frames into an HTML/JavaScript animation (no display needed).
 
-    The result plays in Jupyter and Colab with play/pause/step buttons; the frames are
-    embedded as PNG images, so its size is roughly ``len(frames) / every`` small PNGs. Keep
-    ``every`` and ``shrink`` up to keep notebooks small.
+    The result plays in Jupyter and Colab with play/pause/step buttons and shows the first
+    frame at once (also where no script runs). The frames are embedded as PNG images, so
+    its size is roughly ``len(frames) / every`` small PNGs: keep ``every`` and ``shrink``
+    up to keep notebooks small.
 
     Args:
         frames: ``(H, W, 3)`` uint8 images, e.g. from :func:`utils.envs.record_episode`.
@@ -129,4 +131,23 @@ def animate_frames(
         return [image, label]
 
     animation = FuncAnimation(fig, draw, frames=len(images), interval=1000.0 / fps, blit=False)
-    return HTML(animation.to_jshtml(fps=fps, default_mode="once"))
+    return HTML(_show_first_frame(animation.to_jshtml(fps=fps, default_mode="once")))
+
+
+# matplotlib's player: an empty <img> that its script fills once it has run, and the frames
+# as JavaScript strings `frames[i] = "data:image/png;base64,..."` (with `\` line breaks).
+_PLAYER_IMG = re.compile(r'<img id="(_anim_img\w+)">')
+_FIRST_FRAME = re.compile(r'frames\[0\] = "(data:image/[^"]+)"')
+
+
+def _show_first_frame(html: str) -> str:
+    """Put the first frame into the player's ``<img>``, so it shows before any script runs.
+
+    matplotlib's player starts as an empty ``<img>`` that its script fills in; a front end
+    that runs the script late, or not at all, shows a 0 x 0 box until a button is pressed.
+    """
+    frame = _FIRST_FRAME.search(html)
+    if frame is None or not _PLAYER_IMG.search(html):
+        raise RuntimeError("matplotlib's animation HTML changed: no first frame or <img> found")
+    src = frame.group(1).replace("\\\n", "")
+    return _PLAYER_IMG.sub(lambda m: f'<img id="{m.group(1)}" src="{src}" alt="frame 0">', html, 1)
