@@ -10,7 +10,6 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -278,11 +277,8 @@ def load(path: str | Path) -> DQNRun:
     missing = [k for k in (*_CHECKPOINT_KEYS, "state_dict") if k not in data]
     if missing:
         raise ValueError(f"{not_ours}: it lacks {missing}")
-    config_dict: Any = data["config"]
-    if isinstance(config_dict, dict) and config_dict.get("bugs") == []:
-        config_dict = {k: v for k, v in config_dict.items() if k != "bugs"}  # older files
     try:
-        config = DQNConfig.from_dict(config_dict)
+        config = DQNConfig.from_dict(data["config"])
         net = QNetwork(data["obs_dim"], data["n_actions"], config.hidden_sizes)
         net.load_state_dict(data["state_dict"])
         env_id = check_str("env_id", data["env_id"])

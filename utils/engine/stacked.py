@@ -204,6 +204,7 @@ class StackedAdam:
             raise TypeError("params must be a list of tensors")
         lr = check_float("lr", lr, low=0.0, low_inclusive=False, finite=True)
         self.params = params
+        self.shapes = [p.shape for p in params]
         self.param_groups = [{"lr": lr}]
         self.exp_avgs = [torch.zeros_like(p) for p in params]
         self.exp_avg_sqs = [torch.zeros_like(p) for p in params]
@@ -212,11 +213,8 @@ class StackedAdam:
     @torch.no_grad()
     def step(self, grads: list[torch.Tensor]) -> None:
         """Take one Adam step with ``grads``, one per parameter, in the order of ``params``."""
-        if not isinstance(grads, list) or len(grads) != len(self.params):
-            raise ValueError(f"grads must be a list of {len(self.params)} tensors, got {grads!r}")
-        for i, (g, p) in enumerate(zip(grads, self.params, strict=True)):
-            if not isinstance(g, torch.Tensor) or g.shape != p.shape:
-                raise ValueError(f"grads[{i}] must have the shape of params[{i}] {tuple(p.shape)}")
+        if not isinstance(grads, list) or [getattr(g, "shape", None) for g in grads] != self.shapes:
+            raise ValueError(f"grads must be a list of tensors of the shapes {self.shapes}")
         adam_update(
             self.params, grads, self.exp_avgs, self.exp_avg_sqs, [], self.steps, fused=True,
             amsgrad=False, beta1=0.9, beta2=0.999, lr=self.param_groups[0]["lr"],
