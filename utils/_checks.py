@@ -14,9 +14,10 @@ def check_int(
 
     Bools are rejected: ``True`` is an int in Python but never a sensible count or seed.
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} ({value!r})")
-    value = int(value)
+    if type(value) is not int:  # the common case skips the slower abstract-class check
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{name} must be an integer, got {type(value).__name__} ({value!r})")
+        value = int(value)
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
     if maximum is not None and value > maximum:
@@ -39,9 +40,10 @@ def check_float(
     With ``finite=True`` infinities are rejected too (a learning rate of ``inf`` is in
     ``(0, inf]`` but is no learning rate).
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__} ({value!r})")
-    value = float(value)
+    if type(value) is not float:  # the common case skips the slower abstract-class check
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{name} must be a real number, got {type(value).__name__} ({value!r})")
+        value = float(value)
     interval = (
         f"{'[' if low_inclusive else '('}{'-inf' if low is None else low}, "
         f"{'inf' if high is None else high}{']' if high_inclusive else ')'}"

@@ -7,7 +7,7 @@ re-exported by :mod:`utils.dqn`.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,7 +62,7 @@ class History:
     def from_records(
         cls,
         episodes: list[tuple[float, int, int]],
-        updates: tuple[np.ndarray, np.ndarray, np.ndarray],
+        updates: Sequence[np.ndarray],
         evaluations: list[tuple[int, float]],
         *,
         upto_step: int,
@@ -82,8 +82,8 @@ class History:
         upto_step = check_int("upto_step", upto_step, minimum=0)
         if solved_return is not None:
             check_float("solved_return", solved_return, finite=True)
-        if not isinstance(updates, tuple) or len(updates) != 3:
-            raise TypeError("updates must be a tuple (steps, losses, max_q) of arrays")
+        if not isinstance(updates, (Sequence, np.ndarray)) or len(updates) != 3:
+            raise TypeError("updates must hold three arrays: (steps, losses, max_q)")
         steps, losses, max_q = (np.asarray(a) for a in updates)
         if not steps.shape == losses.shape == max_q.shape or steps.ndim != 1:
             raise ValueError(

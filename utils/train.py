@@ -105,8 +105,9 @@ def _train(
     buffer = ReplayBuffer(config.buffer_size, (obs_dim,))
     epsilon = LinearSchedule(config.epsilon_start, config.epsilon_end, config.epsilon_decay_steps)
 
-    episodes, evaluations = [], []  # (return, length, end step), (step, mean greedy return)
-    update_steps, losses, max_q = [], [], []
+    episodes = []  # (return, length, end step) of each finished episode
+    updates = []  # (step, loss, largest Q on the batch) of each gradient update
+    evaluations = []  # (step, mean greedy return)
     start = time.perf_counter()
     global_step, interrupted, stop_step = 0, False, None
     obs, _ = env.reset(seed=seed)
@@ -152,9 +153,7 @@ def _train(
                 if config.max_grad_norm is not None:
                     nn.utils.clip_grad_norm_(q_network.parameters(), config.max_grad_norm)
                 optimizer.step()
-                update_steps.append(global_step)
-                losses.append(loss.item())
-                max_q.append(q_all.detach().max().item())
+                updates.append((global_step, loss.item(), q_all.detach().max().item()))
                 if callback is not None:
                     callback(global_step, q_network, target_network)
 
@@ -185,7 +184,7 @@ def _train(
     last = stop_step or global_step
     history = History.from_records(
         episodes,
-        (np.array(update_steps), np.array(losses), np.array(max_q)),
+        np.array(updates).reshape(-1, 3).T,  # steps, losses, largest Qs
         evaluations,
         upto_step=last,
         solved_return=config.solved_return,

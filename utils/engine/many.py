@@ -184,10 +184,11 @@ class _Exploration:
         if self.i == self.SIZE:
             self.u = np.stack([r.random(self.SIZE) for r in self.explore_rngs], axis=1)
             self.i = 0
-        explore = np.flatnonzero(self.u[self.i] < epsilon)
+        mask = self.u[self.i] < epsilon
         self.i += 1
-        if explore.size == 0:
+        if not mask.any():
             return greedy
+        explore = np.flatnonzero(mask)
         actions = greedy.copy()
         actions[explore] = self.random[explore, self.used[explore]]
         self.used[explore] += 1
