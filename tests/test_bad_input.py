@@ -409,13 +409,14 @@ def test_bad_input_cases_reach_every_public_function():
     import utils.engine.many
     import utils.engine.stacked
     import utils.engine.vector_envs
+    import utils.mdp
     import utils.networks
     import utils.replay
     import utils.runs
     import utils.schedules
     import utils.train
 
-    modules = [seeding, envs, evaluation, tabular, stats, utils.config, utils.dqn,
+    modules = [seeding, envs, evaluation, tabular, stats, utils.config, utils.dqn, utils.mdp,
                utils.networks, utils.replay, utils.runs, utils.schedules, utils.train,
                utils.engine.many, utils.engine.stacked, utils.engine.vector_envs]  # fmt: skip
     public = {

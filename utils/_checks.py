@@ -6,6 +6,8 @@ import math
 import numbers
 from typing import Any
 
+import numpy as np
+
 
 def check_int(
     name: str, value: Any, *, minimum: int | None = None, maximum: int | None = None
@@ -98,3 +100,31 @@ def check_str(name: str, value: Any) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a string, got {type(value).__name__} ({value!r})")
     return value
+
+
+def check_policy_array(policy: object, n_states: int, n_actions: int) -> np.ndarray:
+    """Return ``policy`` as an integer array ``(n_states,)`` of actions in range, or raise."""
+    array = np.asarray(policy)
+    if array.shape != (n_states,) or not np.issubdtype(array.dtype, np.integer):
+        raise ValueError(
+            f"policy must be an integer array of shape ({n_states},), got "
+            f"shape {array.shape} and dtype {array.dtype}"
+        )
+    if array.min() < 0 or array.max() >= n_actions:
+        raise ValueError(f"policy actions must be in [0, {n_actions - 1}]")
+    return array
+
+
+def check_q_table(q_table: object, name: str = "q_table") -> np.ndarray:
+    """Return ``q_table`` as a float array ``(n_states, n_actions)`` without NaN, or raise."""
+    try:
+        q = np.asarray(q_table, dtype=float)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"{name} must be an array of numbers, got {type(q_table).__name__}"
+        ) from error
+    if q.ndim != 2 or q.shape[0] < 1 or q.shape[1] < 1:
+        raise ValueError(f"{name} must have shape (n_states, n_actions), got {q.shape}")
+    if np.isnan(q).any():
+        raise ValueError(f"{name} must not contain NaN")
+    return q

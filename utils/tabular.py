@@ -1,15 +1,12 @@
-"""Tabular Q-learning and the exact answers it is checked against.
-
-Three kinds of functions live here:
+"""Tabular Q-learning, and the table read as a policy.
 
 - :func:`q_learning` - the agent: it steps a real Gymnasium environment and keeps a table
   ``Q[s, a]`` that it updates after every step with the terminal mask
-  ``target = r + gamma * (1 - terminated) * max_a' Q[s', a']``.
-- :func:`value_iteration` and :func:`success_probability` - exact dynamic programming on the
-  environment's model ``env.unwrapped.P``: the optimal table ``Q*`` and the exact chance
-  that a policy reaches the goal within the time limit. The agent never sees these; the
-  lessons use them to grade it.
-- :func:`greedy_policy` - the table read as a policy.
+  ``target = r + gamma * (1 - terminated) * max_a' Q[s', a']``; :func:`q_update` is one step.
+- :func:`greedy_policy` and :func:`optimal_action_fraction` - the table read as a policy.
+
+The exact answers it is checked against (:func:`value_iteration`, :func:`success_probability`,
+...) live in :mod:`utils.mdp` and are re-exported here.
 
 Shapes: ``n_states`` rows (one per observation of a ``Discrete`` space), ``n_actions`` columns.
 """
@@ -23,8 +20,23 @@ from dataclasses import dataclass, field
 import gymnasium as gym
 import numpy as np
 
-from utils._checks import check_float, check_int, check_probability, check_seed
+from utils._checks import (
+    check_float,
+    check_int,
+    check_policy_array,
+    check_probability,
+    check_q_table,
+    check_seed,
+)
 from utils.envs import require_discrete_env
+from utils.mdp import (
+    MDPArrays,
+    expected_return,
+    mdp_arrays,
+    reachable_states,
+    success_probability,
+    value_iteration,
+)
 from utils.schedules import as_schedule
 from utils.seeding import make_rng
 
@@ -44,247 +56,6 @@ __all__ = [
 
 # Random numbers are drawn this many at a time: one NumPy call per block, not per step.
 _BLOCK = 4096
-
-
-# --------------------------------------------------------------------------------------
-# The model of the environment, as arrays
-# --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MDPArrays:
-    """A finite MDP read from ``env.unwrapped.P``, as dense arrays.
-
-    Attributes:
-        transition: ``(n_states, n_actions, n_states)``: probability that ``(s, a)`` leads to
-            ``s'`` *and the episode goes on* (transitions that terminate are left out, so
-            their next state is never bootstrapped from).
-        reward: ``(n_states, n_actions)``: expected reward of ``(s, a)``.
-        terminal: ``(n_states, n_actions)``: probability that ``(s, a)`` ends the episode.
-        success: ``(n_states, n_actions)``: probability that ``(s, a)`` ends the episode with
-            a positive reward (reaching the goal in FrozenLake, a drop-off in Taxi).
-        initial: ``(n_states,)``: distribution of the first observation.
-    """
-
-    transition: np.ndarray
-    reward: np.ndarray
-    terminal: np.ndarray
-    success: np.ndarray
-    initial: np.ndarray
-
-
-def _model(env: gym.Env) -> dict:
-    if not isinstance(env, gym.Env):
-        raise TypeError(f"env must be a gymnasium.Env, got {type(env).__name__}")
-    model = getattr(env.unwrapped, "P", None)
-    if not isinstance(model, dict):
-        raise ValueError(
-            "env must expose its model as env.unwrapped.P (toy-text envs such as "
-            f"FrozenLake-v1 and Taxi-v4 do); {env.unwrapped} does not"
-        )
-    return model
-
-
-def mdp_arrays(env: gym.Env) -> MDPArrays:
-    """Read the model ``env.unwrapped.P`` of a toy-text environment into dense arrays.
-
-    ``P[s][a]`` is a list of ``(probability, next_state, reward, terminated)`` tuples.
-
-    Args:
-        env: A Gymnasium env with ``Discrete`` spaces and a model ``env.unwrapped.P``.
-
-    Returns:
-        The :class:`MDPArrays` of the environment.
-
-    Raises:
-        TypeError: If ``env`` is not a Gymnasium env.
-        ValueError: If its spaces are not ``Discrete`` or it has no model.
-    """
-    n_states, n_actions = require_discrete_env(env)
-    model = _model(env)
-    transition = np.zeros((n_states, n_actions, n_states))
-    reward = np.zeros((n_states, n_actions))
-    terminal = np.zeros((n_states, n_actions))
-    success = np.zeros((n_states, n_actions))
-    for s in range(n_states):
-        for a in range(n_actions):
-            for p, next_s, r, terminated in model[s][a]:
-                reward[s, a] += p * r
-                if terminated:
-                    terminal[s, a] += p
-                    if r > 0:
-                        success[s, a] += p
-                else:
-                    transition[s, a, next_s] += p
-    initial = getattr(env.unwrapped, "initial_state_distrib", None)
-    if initial is None:
-        initial = np.full(n_states, 1.0 / n_states)
-    initial = np.asarray(initial, dtype=float)
-    return MDPArrays(transition, reward, terminal, success, initial / initial.sum())
-
-
-def reachable_states(env: gym.Env) -> np.ndarray:
-    """Return the states in which the agent may have to act, from the model ``env.unwrapped.P``.
-
-    A state counts if it has positive initial probability, or if some action leads to it
-    with positive probability from a counted state *without terminating*. States reached
-    only by terminating (FrozenLake's holes and goal, Taxi after a drop-off) are left out:
-    the agent never acts there and, by the terminal mask, their values are never used.
-
-    Args:
-        env: A toy-text Gymnasium env with a model ``env.unwrapped.P``.
-
-    Returns:
-        Boolean mask, shape ``(n_states,)``.
-    """
-    n_states, n_actions = require_discrete_env(env)
-    model = _model(env)
-    initial = getattr(env.unwrapped, "initial_state_distrib", None)
-    frontier = list(range(n_states)) if initial is None else list(np.flatnonzero(initial))
-    seen = np.zeros(n_states, dtype=bool)
-    seen[frontier] = True
-    while frontier:
-        s = frontier.pop()
-        for a in range(n_actions):
-            for p, next_s, _, terminated in model[s][a]:
-                if p > 0 and not terminated and not seen[next_s]:
-                    seen[next_s] = True
-                    frontier.append(next_s)
-    return seen
-
-
-# --------------------------------------------------------------------------------------
-# Exact answers: value iteration and the success probability within the time limit
-# --------------------------------------------------------------------------------------
-
-
-def value_iteration(
-    env: gym.Env, gamma: float = 0.99, tol: float = 1e-10, max_iterations: int = 1_000_000
-) -> np.ndarray:
-    """Compute the optimal action values ``Q*`` exactly from the model ``env.unwrapped.P``.
-
-    Repeats the Bellman optimality update
-    ``Q(s, a) <- E[r + gamma * (1 - terminated) * max_a' Q(s', a')]`` until no entry moves
-    by more than ``tol``. Transitions that terminate do not bootstrap, exactly as in
-    :func:`q_learning`, so the two tables can be compared entry by entry.
-
-    The time limit (``TimeLimit`` truncation) is not part of the model: ``Q*`` is the value
-    of the never-ending MDP. Use :func:`success_probability` for what happens within the limit.
-
-    Args:
-        env: A toy-text Gymnasium env (``Discrete`` spaces, a model ``env.unwrapped.P``).
-        gamma: Discount factor in [0, 1]. With ``gamma = 1`` the iteration converges only if
-            every policy it passes through ends episodes (true for FrozenLake and Taxi).
-        tol: Stop when the largest change of one sweep is below this (> 0).
-        max_iterations: Give up after this many sweeps (>= 1).
-
-    Returns:
-        ``Q*``, shape ``(n_states, n_actions)``, float64.
-
-    Raises:
-        TypeError, ValueError: On a bad argument (the message names it).
-        RuntimeError: If the iteration has not converged after ``max_iterations`` sweeps.
-    """
-    gamma = check_probability("gamma", gamma)
-    tol = check_float("tol", tol, low=0.0, low_inclusive=False, finite=True)
-    max_iterations = check_int("max_iterations", max_iterations, minimum=1)
-    mdp = mdp_arrays(env)
-    n_states, n_actions = mdp.reward.shape
-    # (n_states * n_actions, n_states) @ (n_states,) is one sweep of the Bellman update.
-    transition = mdp.transition.reshape(n_states * n_actions, n_states)
-    q = np.zeros((n_states, n_actions))
-    for _ in range(max_iterations):
-        v = q.max(axis=1)
-        new_q = mdp.reward + gamma * (transition @ v).reshape(n_states, n_actions)
-        delta = np.abs(new_q - q).max()
-        q = new_q
-        if delta < tol:
-            return q
-    raise RuntimeError(
-        f"value_iteration did not converge to tol={tol} in {max_iterations} sweeps; "
-        "try gamma < 1 or a larger max_iterations"
-    )
-
-
-def success_probability(env: gym.Env, policy: np.ndarray, max_steps: int | None = None) -> float:
-    """Return the exact probability that ``policy`` reaches the goal within ``max_steps`` steps.
-
-    Dynamic programming over time, no sampling: ``d_t(s)`` is the probability of being in
-    state ``s`` after ``t`` steps with the episode still going. Each step adds
-    ``sum_s d_t(s) * P(goal | s, policy(s))`` to the answer and moves ``d`` one step on.
-    "Goal" means a transition that terminates the episode with a positive reward.
-
-    Args:
-        env: A toy-text Gymnasium env with a model ``env.unwrapped.P``.
-        policy: One action per state, shape ``(n_states,)``, e.g. ``greedy_policy(q)``.
-        max_steps: The horizon (>= 1). ``None`` uses the env's time limit
-            (``env.spec.max_episode_steps``: 100 for 4x4 FrozenLake, 200 for Taxi).
-
-    Returns:
-        The success probability in [0, 1].
-
-    Raises:
-        TypeError, ValueError: On a bad argument (the message names it), or if ``max_steps``
-            is ``None`` and the env has no time limit.
-    """
-    return _rollout(env, policy, max_steps)[0]
-
-
-def expected_return(env: gym.Env, policy: np.ndarray, max_steps: int | None = None) -> float:
-    """Return the exact expected undiscounted return of ``policy`` within ``max_steps`` steps.
-
-    The same dynamic programming over time as :func:`success_probability`, adding the
-    expected reward ``sum_s d_t(s) * r(s, policy(s))`` of every step. Sampled returns of two
-    policies are noisy and, in envs whose ``step`` draws random numbers even when the move
-    is deterministic (Taxi), start from different states; this compares them exactly.
-
-    Args:
-        env: A toy-text Gymnasium env with a model ``env.unwrapped.P``.
-        policy: One action per state, shape ``(n_states,)``.
-        max_steps: The horizon (>= 1); ``None`` uses the env's time limit.
-
-    Returns:
-        The expected return, averaged over the env's initial-state distribution.
-
-    Raises:
-        TypeError, ValueError: On a bad argument (the message names it).
-    """
-    return _rollout(env, policy, max_steps)[1]
-
-
-def _rollout(env: gym.Env, policy: np.ndarray, max_steps: int | None) -> tuple[float, float]:
-    mdp = mdp_arrays(env)
-    n_states, n_actions = mdp.reward.shape
-    policy = _check_policy_array(policy, n_states, n_actions)
-    if max_steps is None:
-        max_steps = env.spec.max_episode_steps if env.spec is not None else None
-        if max_steps is None:
-            raise ValueError("max_steps must be given: env has no time limit (spec)")
-    max_steps = check_int("max_steps", max_steps, minimum=1)
-    states = np.arange(n_states)
-    step = mdp.transition[states, policy]  # (n_states, n_states), episode goes on
-    goal = mdp.success[states, policy]  # (n_states,)
-    reward = mdp.reward[states, policy]  # (n_states,)
-    d = mdp.initial.copy()  # probability of being in s after t steps, still going
-    success = 0.0
-    total = 0.0
-    for _ in range(max_steps):
-        success += float(d @ goal)
-        total += float(d @ reward)
-        d = d @ step
-    return success, total
-
-
-def _check_policy_array(policy: object, n_states: int, n_actions: int) -> np.ndarray:
-    array = np.asarray(policy)
-    if array.shape != (n_states,) or not np.issubdtype(array.dtype, np.integer):
-        raise ValueError(
-            f"policy must be an integer array of shape ({n_states},), got "
-            f"shape {array.shape} and dtype {array.dtype}"
-        )
-    if array.min() < 0 or array.max() >= n_actions:
-        raise ValueError(f"policy actions must be in [0, {n_actions - 1}]")
-    return array
 
 
 # --------------------------------------------------------------------------------------
@@ -309,7 +80,7 @@ def greedy_policy(q_table: np.ndarray) -> np.ndarray:
         TypeError: If ``q_table`` is not array-like of numbers.
         ValueError: If it is not 2-D with at least one action, or holds NaN.
     """
-    q = _check_q_table(q_table)
+    q = check_q_table(q_table)
     return np.argmax(q, axis=1).astype(np.int64)
 
 
@@ -332,9 +103,9 @@ def optimal_action_fraction(
     Returns:
         A fraction in [0, 1].
     """
-    q_star = _check_q_table(q_star, "q_star")
+    q_star = check_q_table(q_star, "q_star")
     n_states, n_actions = q_star.shape
-    policy = _check_policy_array(policy, n_states, n_actions)
+    policy = check_policy_array(policy, n_states, n_actions)
     atol = check_float("atol", atol, low=0.0, finite=True)
     if states is None:
         states = np.ones(n_states, dtype=bool)
@@ -344,20 +115,6 @@ def optimal_action_fraction(
     chosen = q_star[np.arange(n_states), policy]
     optimal = chosen >= q_star.max(axis=1) - atol
     return float(optimal[states].mean())
-
-
-def _check_q_table(q_table: object, name: str = "q_table") -> np.ndarray:
-    try:
-        q = np.asarray(q_table, dtype=float)
-    except (TypeError, ValueError) as error:
-        raise TypeError(
-            f"{name} must be an array of numbers, got {type(q_table).__name__}"
-        ) from error
-    if q.ndim != 2 or q.shape[0] < 1 or q.shape[1] < 1:
-        raise ValueError(f"{name} must have shape (n_states, n_actions), got {q.shape}")
-    if np.isnan(q).any():
-        raise ValueError(f"{name} must not contain NaN")
-    return q
 
 
 # --------------------------------------------------------------------------------------
@@ -525,11 +282,11 @@ def q_learning(
                 f"q_init must be a number or have shape ({n_states}, {n_actions}), "
                 f"got {q_init.shape}"
             )
-        start = _check_q_table(q_init, "q_init")
+        start = check_q_table(q_init, "q_init")
     else:
         start = np.full((n_states, n_actions), check_float("q_init", q_init, finite=True))
     if q_star is not None:
-        q_star = _check_q_table(q_star, "q_star")
+        q_star = check_q_table(q_star, "q_star")
         if q_star.shape != (n_states, n_actions):
             raise ValueError(
                 f"q_star must have shape ({n_states}, {n_actions}), got {q_star.shape}"
