@@ -259,6 +259,7 @@ def _train_many(
     target_network = None
     if config.target_update_period is not None:
         target_network = copy.deepcopy(q_network).requires_grad_(False)
+    net_for_targets = q_network if target_network is None else target_network
     params = list(q_network.parameters())
     optimizer = StackedAdam(params, config.learning_rate)
     buffer = ReplayBuffer(config.buffer_size, (obs_dim,), n_agents=k_agents)
@@ -298,8 +299,7 @@ def _train_many(
             if global_step > config.learning_starts and global_step % config.train_frequency == 0:
                 batch = buffer.sample(config.batch_size, replay_rngs, device)
                 y = targets(
-                    batch, q_network, q_network if target_network is None else target_network,
-                    gamma=config.gamma,
+                    batch, q_network, net_for_targets, gamma=config.gamma,
                     double_dqn=config.double_dqn, mask_terminal=mask_terminal,
                     stop_target_gradients=stop_target_gradients,
                 )  # fmt: skip
