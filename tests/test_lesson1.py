@@ -1,4 +1,5 @@
-"""Lesson 1: the Q-update checker, the table figures and the Q-learning widget."""
+"""Lesson 1: the expected-Sarsa checker, the off-policy measurements, the table figures and
+the Q-learning widget."""
 
 from __future__ import annotations
 
@@ -8,118 +9,163 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
+from utils.envs import make_env
 from utils.lessons.lesson1 import (
-    Q_UPDATE,
     QLearningExplorer,
-    check_q_update,
     plot_distance_to_optimum,
     plot_q_scatter,
     q_learning_explorer,
 )
+from utils.lessons.lesson1_exercise import EXPECTED_SARSA_TARGET, check_expected_sarsa_target
+from utils.lessons.lesson1_offpolicy import (
+    epsilon_greedy_success,
+    epsilon_greedy_value_iteration,
+    q_learning_tracked,
+)
+from utils.tabular import greedy_policy, success_probability, value_iteration
 
-# --- the exercise: new_q_value --------------------------------------------------------------
-
-
-def correct(q_sa, reward, next_q, terminated, truncated, alpha, gamma):
-    target = reward + gamma * (1 - terminated) * max(next_q)
-    return q_sa + alpha * (target - q_sa)
-
-
-def correct_as_weighted_average(q_sa, reward, next_q, terminated, truncated, alpha, gamma):
-    target = reward if terminated else reward + gamma * np.max(next_q)
-    return (1 - alpha) * q_sa + alpha * target
+# --- the exercise: expected_sarsa_target ----------------------------------------------------
 
 
-def stub(q_sa, reward, next_q, terminated, truncated, alpha, gamma): ...
+def correct(reward, next_q, terminated, truncated, epsilon, gamma):
+    n = len(next_q)
+    probs = [epsilon / n] * n
+    probs[int(np.argmax(next_q))] += 1 - epsilon
+    expected = sum(p * q for p, q in zip(probs, next_q, strict=True))
+    return reward + gamma * (1 - terminated) * expected
 
 
-def forgot_mask(q_sa, reward, next_q, terminated, truncated, alpha, gamma):
-    return q_sa + alpha * (reward + gamma * max(next_q) - q_sa)
+def correct_as_mix(reward, next_q, terminated, truncated, epsilon, gamma):
+    # (1 - eps) * max + eps * mean is the same number
+    if terminated:
+        return reward
+    return reward + gamma * ((1 - epsilon) * max(next_q) + epsilon * np.mean(next_q))
 
 
-@pytest.mark.parametrize("answer", [correct, correct_as_weighted_average])
+def stub(reward, next_q, terminated, truncated, epsilon, gamma): ...
+
+
+@pytest.mark.parametrize("answer", [correct, correct_as_mix])
 def test_correct_answers_pass(answer, capsys):
-    verdict = check_q_update(answer)
+    verdict = check_expected_sarsa_target(answer)
     assert verdict.status == "correct" and verdict.passed and bool(verdict)
     assert "Correct" in capsys.readouterr().out
 
 
 def test_stub_is_not_attempted(capsys):
-    verdict = check_q_update(stub)
+    verdict = check_expected_sarsa_target(stub)
     assert verdict.status == "not attempted" and not verdict
     assert "Not attempted yet" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize(
-    "answer",
-    [
-        lambda *args: ...,
-        lambda *args: None,
-    ],
-)
-def test_ellipsis_and_none_are_not_attempted(answer):
-    assert check_q_update(answer).status == "not attempted"
+def test_q_learning_target_is_named(capsys):
+    def q_learning_target(reward, next_q, terminated, truncated, epsilon, gamma):
+        return reward + gamma * (1 - terminated) * max(next_q)
 
-
-def test_not_implemented_error_is_not_attempted():
-    def raises(*args):
-        raise NotImplementedError
-
-    assert check_q_update(raises).status == "not attempted"
-
-
-def test_forgotten_mask_is_named(capsys):
-    verdict = check_q_update(forgot_mask)
+    verdict = check_expected_sarsa_target(q_learning_target)
     assert verdict.status == "wrong"
-    assert verdict.mistake == "forgot the terminal mask"
-    assert "(1 - terminated)" in capsys.readouterr().out
+    assert verdict.mistake == "used the maximum (that is Q-learning's target)"
+    assert "pi(a' | s')" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("mistake", Q_UPDATE.mistakes, ids=lambda m: m.name)
+def test_greedy_probability_without_its_exploring_share_is_named():
+    def forgot_share(reward, next_q, terminated, truncated, epsilon, gamma):
+        n = len(next_q)
+        probs = np.full(n, epsilon / n)
+        probs[np.argmax(next_q)] = 1 - epsilon
+        return reward + gamma * (1 - terminated) * probs @ next_q
+
+    verdict = check_expected_sarsa_target(forgot_share)
+    assert (
+        verdict.mistake == "gave the greedy action 1 - epsilon instead of 1 - epsilon + epsilon / n"
+    )
+
+
+@pytest.mark.parametrize("mistake", EXPECTED_SARSA_TARGET.mistakes, ids=lambda m: m.name)
 def test_every_catalogued_mistake_is_recognised_as_itself(mistake):
     """The cases tell all mistakes apart, so the hint names the right bug."""
-    verdict = check_q_update(mistake.implementation)
+    verdict = check_expected_sarsa_target(mistake.implementation)
     assert verdict.status == "wrong"
     assert verdict.mistake == mistake.name
 
 
 def test_unknown_wrong_answer_shows_a_failing_case(capsys):
-    def first_action(q_sa, reward, next_q, terminated, truncated, alpha, gamma):
-        return q_sa + alpha * (reward + gamma * (1 - terminated) * next_q[0] - q_sa)
+    def first_action(reward, next_q, terminated, truncated, epsilon, gamma):
+        return reward + gamma * (1 - terminated) * next_q[0]
 
-    verdict = check_q_update(first_action)
+    verdict = check_expected_sarsa_target(first_action)
     assert verdict.status == "wrong" and verdict.mistake is None
     out = capsys.readouterr().out
     assert "expected" in out and "got" in out and "Hint" in out
 
 
 def test_an_answer_that_raises_is_reported(capsys):
-    def crashes(q_sa, reward, next_q, terminated, truncated, alpha, gamma):
-        return q_sa + undefined_name  # noqa: F821
+    def crashes(reward, next_q, terminated, truncated, epsilon, gamma):
+        return reward + undefined_name  # noqa: F821
 
-    verdict = check_q_update(crashes)
+    verdict = check_expected_sarsa_target(crashes)
     assert verdict.status == "error"
     assert "NameError" in capsys.readouterr().out
 
 
-def test_answers_cannot_spoil_the_cases_by_mutating_inputs():
-    def mutates(q_sa, reward, next_q, terminated, truncated, alpha, gamma):
-        next_q[:] = 100.0
-        return None
-
-    check_q_update(mutates)
-    assert check_q_update(correct).passed
-
-
 def test_checker_rejects_non_callables():
     with pytest.raises(TypeError, match="fn"):
-        check_q_update(0.5)
+        check_expected_sarsa_target(0.5)
 
 
 def test_solution_text_is_a_correct_answer():
-    namespace: dict = {}
-    exec(Q_UPDATE.solution, namespace)
-    assert check_q_update(namespace["new_q_value"]).passed
+    namespace: dict = {"np": np}
+    exec(EXPECTED_SARSA_TARGET.solution, namespace)
+    assert check_expected_sarsa_target(namespace["expected_sarsa_target"]).passed
+
+
+# --- off-policy: the greedy policy during training, the best epsilon-greedy policy ----------
+
+
+@pytest.fixture(scope="module")
+def lake():
+    return make_env("FrozenLake-v1")
+
+
+def test_epsilon_greedy_success_matches_the_plain_one_at_epsilon_zero(lake):
+    policy = greedy_policy(value_iteration(lake, gamma=0.99))
+    assert epsilon_greedy_success(lake, policy, 0.0) == pytest.approx(
+        success_probability(lake, policy)
+    )
+    # exploring on a lake with holes costs: would fail if epsilon were ignored
+    assert epsilon_greedy_success(lake, policy, 0.05) < success_probability(lake, policy) - 0.1
+
+
+def test_epsilon_greedy_value_iteration_at_zero_is_value_iteration(lake):
+    np.testing.assert_allclose(
+        epsilon_greedy_value_iteration(lake, gamma=0.9, epsilon=0.0),
+        value_iteration(lake, gamma=0.9),
+        atol=1e-8,
+    )
+    with pytest.raises(ValueError, match="gamma"):
+        epsilon_greedy_value_iteration(lake, gamma=1.0, epsilon=0.1)
+
+
+def test_q_learning_tracked_records_the_greedy_success(lake):
+    run = q_learning_tracked(lake, episodes=600, every=200, seed=0, epsilon=0.2, alpha=0.1)
+    assert run.record_episodes.tolist() == [0, 200, 400, 600]
+    assert run.greedy_success.shape == (4,) and run.greedy_success[0] == 0.0
+    assert run.result.episode_returns.shape == (600,)
+    assert run.result.visit_counts.sum() == run.result.total_steps
+    assert run.greedy_success[-1] == pytest.approx(
+        success_probability(lake, greedy_policy(run.result.q_table))
+    )
+    again = q_learning_tracked(lake, episodes=600, every=200, seed=0, epsilon=0.2, alpha=0.1)
+    np.testing.assert_array_equal(again.result.q_table, run.result.q_table)  # same seed
+
+
+def test_q_learning_tracked_rejects_bad_input(lake):
+    with pytest.raises(ValueError, match="multiple"):
+        q_learning_tracked(lake, episodes=500, every=200)
+    with pytest.raises(ValueError, match="q_init"):
+        q_learning_tracked(lake, episodes=200, every=200, q_init=1.0)
+    with pytest.raises(ValueError, match="policy"):
+        epsilon_greedy_success(lake, np.zeros(3, dtype=int), 0.1)
 
 
 # --- figures -------------------------------------------------------------------------------
@@ -186,3 +232,19 @@ def test_bad_arguments_are_named(explorer):
         q_learning_explorer(alpha=0.0)
     with pytest.raises(ValueError, match="episodes"):
         q_learning_explorer(episodes=5000, max_episodes=3000)
+
+
+def test_widget_starts_below_its_maximum_so_more_episodes_can_be_given():
+    # would fail if the lesson's explorer started at its largest episode count (issue 16)
+    explorer = q_learning_explorer()
+    episodes = explorer.controls["episodes"]
+    assert episodes.value == 1000 and episodes.max > episodes.value
+
+
+def test_widget_figure_is_readable_at_full_zoom(explorer):
+    # would fail if the table's numbers were drawn smaller than 14 px on screen (7 px before)
+    fig = explorer.figure(0.1, 0.99, 0.1, 200)
+    numbers = [t for t in fig.axes[0].texts if t.get_text().replace(".", "").isdigit()]
+    assert numbers
+    assert min(t.get_fontsize() for t in numbers) * fig.dpi / 72 >= 14
+    assert fig.get_size_inches()[0] * fig.dpi >= 1100

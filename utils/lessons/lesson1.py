@@ -4,12 +4,15 @@
   ``Q*`` over training, and entry by entry.
 - :class:`QLearningExplorer` (:func:`q_learning_explorer`): retrain a FrozenLake table as
   alpha, gamma, epsilon or the episode count move.
-- :func:`check_q_update`: the exercise, one Q-learning update of one table entry.
+
+The exercise (the expected-Sarsa target) is in :mod:`utils.lessons.lesson1_exercise`, and the
+off-policy measurements (the greedy policy's exact success during training, the best
+epsilon-greedy policy) in :mod:`utils.lessons.lesson1_offpolicy`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import ipywidgets as widgets
@@ -19,7 +22,6 @@ from matplotlib.figure import Figure
 
 from utils._checks import check_float, check_int, check_probability, check_seed
 from utils.envs import make_env
-from utils.exercise import Exercise, Mistake, Verdict
 from utils.explorer import Explorer
 from utils.figures import (
     figure_and_axes,
@@ -31,9 +33,7 @@ from utils.figures import (
 from utils.tabular import greedy_policy, q_learning, success_probability, value_iteration
 
 __all__ = [
-    "Q_UPDATE",
     "QLearningExplorer",
-    "check_q_update",
     "plot_distance_to_optimum",
     "plot_q_scatter",
     "q_learning_explorer",
@@ -172,9 +172,9 @@ class QLearningExplorer(Explorer):
         gamma: float = 0.99,
         epsilon: float = 0.1,
         episodes: int = 1000,
-        max_episodes: int = 2000,
+        max_episodes: int = 5000,
         window: int = 100,
-        dpi: int = 72,
+        dpi: int = 96,
     ) -> None:
         self.seed = check_seed("seed", seed)
         self.max_episodes = check_int("max_episodes", max_episodes, minimum=100)
@@ -246,13 +246,15 @@ class QLearningExplorer(Explorer):
         optimal = success_probability(self.env, greedy_policy(q_star))
         distance = float(np.abs(result.q_table - q_star).max())
 
-        fig, (left, right) = new_figure(2, figsize=(10.5, 4.0))
-        fig.set_dpi(self.dpi)  # fewer pixels to encode: the redraw stays well under a second
+        fig, (left, right) = new_figure(2, figsize=(12.0, 5.0))
+        fig.set_dpi(self.dpi)  # readable at 100% zoom, still quick to encode
         plot_q_table(
             result.q_table, self.env.unwrapped.desc, ax=left, vmin=0.0,
             title="learned Q-table: max value and greedy action",
             vmax=max(float(q_star.max()), 1e-9),
         )  # fmt: skip
+        for text in left.texts:  # the table's numbers and letters, readable on screen
+            text.set_fontsize(text.get_fontsize() * 1.5)
         plot_learning_curves(
             {"training episodes": result.episode_returns}, window=min(self.window, episodes),
             band="none", ax=right, ylabel="success",
@@ -262,8 +264,13 @@ class QLearningExplorer(Explorer):
         fig.suptitle(
             f"α={alpha:.2f} γ={gamma:.3f} ε={epsilon:.2f}, {episodes} episodes: greedy policy "
             f"succeeds with p={success:.3f} (exact); ‖Q−Q*‖∞={distance:.3f}",
-            fontsize=10,
+            fontsize=13,
         )
+        for ax in (left, right):
+            ax.title.set_fontsize(13)
+            ax.xaxis.label.set_fontsize(12)
+            ax.yaxis.label.set_fontsize(12)
+            ax.tick_params(labelsize=11)
         return fig
 
 
@@ -281,157 +288,3 @@ def q_learning_explorer(**kwargs: Any) -> QLearningExplorer:
         The :class:`QLearningExplorer`; display it (or its ``.widget``).
     """
     return QLearningExplorer(**kwargs)
-
-
-# --------------------------------------------------------------------------------------
-# The exercise: one Q-learning update of one table entry
-# --------------------------------------------------------------------------------------
-# Signature the learner fills in:
-#   new_q_value(q_sa, reward, next_q, terminated, truncated, alpha, gamma) -> float
-# next_q is the row Q(s', .) as an array of shape (n_actions,).
-
-
-def _q_reference(q_sa, reward, next_q, terminated, truncated, alpha, gamma):
-    target = reward + gamma * (1.0 - float(terminated)) * float(np.max(next_q))
-    return q_sa + alpha * (target - q_sa)
-
-
-def _no_mask(q_sa, reward, next_q, terminated, truncated, alpha, gamma):
-    return q_sa + alpha * (reward + gamma * float(np.max(next_q)) - q_sa)
-
-
-def _mask_on_truncated(q_sa, reward, next_q, terminated, truncated, alpha, gamma):
-    done = terminated or truncated
-    return q_sa + alpha * (reward + gamma * (1.0 - float(done)) * float(np.max(next_q)) - q_sa)
-
-
-def _wrong_sign(q_sa, reward, next_q, terminated, truncated, alpha, gamma):
-    target = reward + gamma * (1.0 - float(terminated)) * float(np.max(next_q))
-    return q_sa + alpha * (q_sa - target)
-
-
-def _no_alpha(q_sa, reward, next_q, terminated, truncated, alpha, gamma):
-    return reward + gamma * (1.0 - float(terminated)) * float(np.max(next_q))
-
-
-def _alpha_swapped(q_sa, reward, next_q, terminated, truncated, alpha, gamma):
-    target = reward + gamma * (1.0 - float(terminated)) * float(np.max(next_q))
-    return alpha * q_sa + (1.0 - alpha) * target
-
-
-def _alpha_on_target(q_sa, reward, next_q, terminated, truncated, alpha, gamma):
-    target = reward + gamma * (1.0 - float(terminated)) * float(np.max(next_q))
-    return q_sa + alpha * target
-
-
-def _no_gamma(q_sa, reward, next_q, terminated, truncated, alpha, gamma):
-    target = reward + (1.0 - float(terminated)) * float(np.max(next_q))
-    return q_sa + alpha * (target - q_sa)
-
-
-def _mean_not_max(q_sa, reward, next_q, terminated, truncated, alpha, gamma):
-    target = reward + gamma * (1.0 - float(terminated)) * float(np.mean(next_q))
-    return q_sa + alpha * (target - q_sa)
-
-
-def _inverted_mask(q_sa, reward, next_q, terminated, truncated, alpha, gamma):
-    target = reward + gamma * float(terminated) * float(np.max(next_q))
-    return q_sa + alpha * (target - q_sa)
-
-
-_Q_SOLUTION = """\
-def new_q_value(q_sa, reward, next_q, terminated, truncated, alpha, gamma):
-    # Only `terminated` stops bootstrapping; a time limit (`truncated`) says nothing
-    # about the value of s'.
-    target = reward + gamma * (1 - terminated) * max(next_q)
-    return q_sa + alpha * (target - q_sa)"""
-
-# Cases that tell the catalogued mistakes apart: terminal and non-terminal, truncated and
-# not, alpha and gamma away from 0 and 1, next_q whose max, mean and first entry differ.
-_Q_CASES = (
-    (0.5, 1.0, np.array([0.2, 0.8, -0.4]), False, False, 0.1, 0.9),
-    (0.3, 1.0, np.array([0.6, 0.9, 0.1]), True, False, 0.5, 0.99),
-    (-0.2, -1.0, np.array([1.5, -2.0, 0.5]), False, True, 0.25, 0.95),
-    (2.0, 0.0, np.array([-1.0, 3.0, 0.0]), False, False, 0.3, 0.5),
-    (0.0, 20.0, np.array([4.0, 2.0, 1.0]), True, True, 0.9, 0.8),
-)
-
-Q_UPDATE = Exercise(
-    name="new_q_value",
-    reference=_q_reference,
-    cases=_Q_CASES,
-    mistakes=(
-        Mistake(
-            "forgot the terminal mask",
-            "when `terminated` is True, s' is terminal: the target is just the reward r, "
-            "so multiply the bootstrap term by (1 - terminated).",
-            _no_mask,
-        ),
-        Mistake(
-            "masked on `truncated` too",
-            "a time limit (`truncated`) ends the episode but s' still has a future: "
-            "mask on `terminated` only.",
-            _mask_on_truncated,
-        ),
-        Mistake(
-            "flipped the mask",
-            "the bootstrap term must vanish when terminated is True: (1 - terminated), "
-            "not terminated.",
-            _inverted_mask,
-        ),
-        Mistake(
-            "got the sign of the TD error backwards",
-            "the TD error is target - Q(s, a): the new value moves towards the target.",
-            _wrong_sign,
-        ),
-        Mistake(
-            "left out alpha (replaced Q(s, a) by the target)",
-            "take only a step of size alpha towards the target: Q + alpha * (target - Q).",
-            _no_alpha,
-        ),
-        Mistake(
-            "swapped alpha and 1 - alpha",
-            "as a weighted average the update is (1 - alpha) * Q(s, a) + alpha * target: "
-            "alpha is the weight of the *new* information.",
-            _alpha_swapped,
-        ),
-        Mistake(
-            "added alpha * target without subtracting Q(s, a)",
-            "the step is alpha times the TD error (target - Q(s, a)), not alpha times the target.",
-            _alpha_on_target,
-        ),
-        Mistake(
-            "forgot gamma",
-            "the value of the next state is discounted: gamma * max_a' Q(s', a').",
-            _no_gamma,
-        ),
-        Mistake(
-            "averaged next_q instead of taking its maximum",
-            "Q-learning bootstraps from the best next action: max(next_q).",
-            _mean_not_max,
-        ),
-    ),
-    hint="target = r + gamma * (1 - terminated) * max_a' Q(s', a'); "
-    "new value = Q(s, a) + alpha * (target - Q(s, a)).",
-    solution=_Q_SOLUTION,
-)
-
-
-def check_q_update(fn: Callable[..., Any]) -> Verdict:
-    """Check the Lesson 1 exercise: one Q-learning update of one table entry.
-
-    ``fn(q_sa, reward, next_q, terminated, truncated, alpha, gamma)`` must return the new
-    value of ``Q(s, a)``, where ``next_q`` is the row ``Q(s', .)``, shape ``(n_actions,)``.
-    Prints a friendly verdict and returns it.
-
-    Args:
-        fn: The learner's function.
-
-    Returns:
-        A :class:`Verdict` (``.status`` is ``"correct"``, ``"wrong"``, ``"not attempted"``
-        or ``"error"``).
-
-    Raises:
-        TypeError: If ``fn`` is not callable.
-    """
-    return Q_UPDATE.check(fn)
