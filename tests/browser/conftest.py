@@ -278,9 +278,15 @@ def pytest_terminal_summary(terminalreporter) -> None:
             f"{name}: opened in {t.get('seconds_to_open', '?')} s, Run All in "
             f"{t.get('seconds_run_all', '?')} s; widgets: {widgets or 'none'}"
         )
+        if t.get("widget_start"):
+            start = ", ".join(f"{label} = {value}" for label, value in t["widget_start"])
+            write(f"  widget starts at: {start}")
         for a in t.get("animations", []):
+            f = a.get("first_frame", {})
             write(
-                f"  animation in cell {a['cell']}: steps through frames; "
+                f"  animation in cell {a['cell']}: first frame shown at once "
+                f"({f.get('width', 0):.0f} x {f.get('height', 0):.0f} px, pixel std "
+                f"{f.get('pixel_std', 0)}); steps through frames; "
                 f"{a['buttons_with_icons']} of its buttons show an icon"
             )
         if t.get("long_cells_without_progress_bar"):

@@ -7,14 +7,19 @@ has a fresh execution count. Then it checks what a learner would see:
 - execution counts 1..n (one fresh kernel, top to bottom), and no error output anywhere;
 - every cell that has a picture in the committed notebook shows a decoded image again;
 - every cell that displayed widgets shows live widgets, not their text fallback;
+- each widget starts where its lesson's text says (``WIDGET_STARTS``), before anything
+  touches it: nothing in the lesson moves it after it is shown;
 - each slider, dropdown or toggle button a lesson offers really drives its picture: the
   test drags the slider's handle with the mouse (or picks another option or button) and
   waits for the output beside it to change;
-- each JavaScript animation (matplotlib's player) steps to its next frame when asked.
+- each JavaScript animation (matplotlib's player) shows its first frame before any button
+  is pressed (a box of non-zero size whose screenshot is not blank), and steps to its next
+  frame when asked.
 
 Screenshots and timings go to ``test-artifacts/browser/``: ``NN_name.png`` (the window
 with the lesson's widget, or its last picture, in view), ``NN_name_widget_before.png`` /
-``_after.png`` (the widget before and after the move), and ``NN_name.json`` (seconds to
+``_after.png`` (the widget before and after the move), ``NN_name_animation.png`` (the
+player's first frame, as shown before any button is pressed), and ``NN_name.json`` (seconds to
 open, to run all, per cell, and per widget move; cells that ran longer than
 ``LONG_CELL_SECONDS`` without a progress bar are listed there and in the summary). A failed
 lesson leaves ``NN_name_failed.png``, the window as it was.
@@ -22,12 +27,14 @@ lesson leaves ``NN_name_failed.png``, the window as it was.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,6 +48,26 @@ WIDGET_TIMEOUT = float(os.environ.get("BROWSER_WIDGET_TIMEOUT", "120"))
 # Cells slower than this should show a progress bar (reported, not failed).
 LONG_CELL_SECONDS = 10.0
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+# Where each lesson's widget starts, as its text says: {lesson prefix: {label: value}}, with
+# the label as the widget shows it (its start is enough) and the value as it reads: a number
+# for sliders (compared as numbers), the chosen option's text, or True/False for a checkbox.
+WIDGET_STARTS: dict[str, dict[str, object]] = {
+    # "It starts with only 1,000 episodes"; the static copy below it: alpha 0.1, gamma
+    # 0.99, epsilon 0.1.
+    "01": {"alpha": 0.1, "gamma": 0.99, "epsilon": 0.1, "episodes": 1000},
+    # bins_sweep_explorer(sweep, bins=6)
+    "02": {"bins": 6},
+    # "It starts with the online learner, seed 0."
+    "03": {"variant": "online", "seed": "0"},
+    # "it starts at the course's setting" (cartpole_config: C = 200, learning rate 0.0025)
+    "04": {"sync period C": 200, "learning rate": "0.0025"},
+    # "it starts with `no_terminal_mask`", beside the correct agent
+    "05": {"variant": "no_terminal_mask", "beside": True},
+}
+# A first frame counts as visible when its screenshot's pixels vary at least this much
+# (standard deviation of the 0..255 values; a blank box has 0, a CartPole frame about 30).
+FRAME_MIN_STD = 5.0
 
 # --- what the page shows, read with small pieces of JavaScript ------------------------
 
@@ -90,6 +117,28 @@ OUTPUTS_JS = """() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')].ma
     animations: area.querySelectorAll('.animation img[id^="_anim_img"]').length,
     text: (area.innerText || '').slice(0, 300),
   };
+})"""
+
+# [label, value as shown] of every slider, dropdown, toggle-button row and checkbox in a cell.
+CONTROL_STATES_JS = """cell => [...cell.querySelectorAll(
+    '.jp-OutputArea .widget-slider, .jp-OutputArea .widget-dropdown, '
+    + '.jp-OutputArea .widget-toggle-buttons, .jp-OutputArea .widget-checkbox')].map(w => {
+  // textContent, not innerText: a cell JupyterLab keeps out of view has no rendered text
+  const text = e => (e && e.textContent || '').replace(/\u200b/g, '').trim();
+  const label = [...w.querySelectorAll('.widget-label-basic span, .widget-label')]
+    .map(text).find(t => t) || '';
+  let value = '';
+  if (w.classList.contains('widget-slider')) value = text(w.querySelector('.widget-readout'));
+  else if (w.classList.contains('widget-dropdown')) {
+    const select = w.querySelector('select');
+    value = select && select.selectedOptions.length ? select.selectedOptions[0].textContent : '';
+  } else if (w.classList.contains('widget-toggle-buttons')) {
+    value = text(w.querySelector('.mod-active'));
+  } else {
+    const box = w.querySelector('input[type=checkbox]');
+    value = box ? String(box.checked) : '';
+  }
+  return [label, value.trim()];
 })"""
 
 # What a widget shows: its images (by content) and the text of its output areas.
@@ -212,13 +261,24 @@ def _move_control(page, cell) -> str:
     return f"dropdown: {options[values.index(before)]} -> {options[values.index(target)]}"
 
 
-def _check_animation_plays(cell, index: int) -> dict:
-    """Step a matplotlib JavaScript animation one frame; say whether its buttons have icons."""
+def _check_animation_plays(cell, index: int, name: str, artifacts: Path) -> dict:
+    """Check that a matplotlib JavaScript animation shows its first frame before any button
+    is pressed (non-zero size, pixels that vary), then steps one frame; say whether its
+    buttons have icons."""
     player = cell.locator(".jp-OutputArea .animation").first
     player.scroll_into_view_if_needed()
     frame = player.locator('img[id^="_anim_img"]')
     before = frame.get_attribute("src") or ""
     assert before.startswith("data:image"), f"cell {index}: the animation shows no frame"
+    box = frame.bounding_box()
+    assert box and box["width"] > 10 and box["height"] > 10, (
+        f"cell {index}: the animation's first frame is a {box} box before any button is pressed"
+    )
+    shot = frame.screenshot(path=str(artifacts / f"{name}_animation.png"))
+    pixels = _png_pixels(shot)
+    assert pixels.std() > FRAME_MIN_STD, (
+        f"cell {index}: the animation's first frame looks blank (pixel std {pixels.std():.1f})"
+    )
     player.locator('button[aria-label="Next frame"]').click()
     deadline = time.monotonic() + 10
     while frame.get_attribute("src") == before:
@@ -231,7 +291,50 @@ def _check_animation_plays(cell, index: int) -> dict:
              return c && c !== 'none' && c !== 'normal' && c !== '""';
            }).length"""
     )
-    return {"cell": index, "steps_frames": True, "buttons_with_icons": icons}
+    return {
+        "cell": index,
+        "first_frame": {
+            "width": box["width"],
+            "height": box["height"],
+            "pixel_std": round(float(pixels.std()), 1),
+        },
+        "steps_frames": True,
+        "buttons_with_icons": icons,
+    }
+
+
+def _png_pixels(png: bytes) -> np.ndarray:
+    """Decode a PNG screenshot into an ``(H, W, channels)`` array of 0..255 values."""
+    import matplotlib.image
+
+    return matplotlib.image.imread(io.BytesIO(png), format="png")[..., :3] * 255.0
+
+
+def _same_value(expected: object, shown: str) -> bool:
+    if isinstance(expected, bool):
+        return shown.lower() == str(expected).lower()
+    if isinstance(expected, (int, float)):
+        try:
+            return abs(float(shown.replace(",", "")) - expected) <= 1e-9 + 1e-6 * abs(expected)
+        except ValueError:
+            return False
+    return shown == str(expected)
+
+
+def _check_widget_starts(name: str, states: list[list[str]]) -> None:
+    """Check the controls as shown right after Run All against ``WIDGET_STARTS``."""
+    expected = WIDGET_STARTS.get(name[:2])
+    assert expected is not None, (
+        f"{name} shows controls {states}: say in WIDGET_STARTS where its widget starts, as "
+        "the lesson's text says"
+    )
+    for label, value in expected.items():
+        found = [v for shown_label, v in states if shown_label.startswith(label)]
+        assert found, f"{name}: no control labelled {label!r} among {states}"
+        assert _same_value(value, found[0]), (
+            f"{name}: control {label!r} starts at {found[0]!r}, but the lesson says {value!r} "
+            "(does a cell move the widget after it is shown?)"
+        )
 
 
 def _check_widget_is_live(page, cell, name: str, index: int, artifacts: Path) -> dict:
@@ -315,11 +418,18 @@ def test_lesson_runs_in_jupyterlab_with_live_widgets(
 
         cells = page.locator(".jp-Notebook .jp-Cell")
         interactive = [i for i, o in enumerate(outputs) if o and o["controls"]]
+        states = []
+        for i in interactive:
+            cells.nth(i).scroll_into_view_if_needed()
+            states += cells.nth(i).evaluate(CONTROL_STATES_JS)
+        timing["widget_start"] = states
+        if interactive:
+            _check_widget_starts(name, states)
         timing["widgets"] = [
             _check_widget_is_live(page, cells.nth(i), name, i, artifacts) for i in interactive
         ]
         timing["animations"] = [
-            _check_animation_plays(cells.nth(i), i)
+            _check_animation_plays(cells.nth(i), i, name, artifacts)
             for i, o in enumerate(outputs)
             if o and o["animations"]
         ]
