@@ -71,6 +71,7 @@ CONFIGS: dict[str, dict] = {
     "mse_c_500": {"loss": "mse", "target_update_period": 500},
     "mse_lr_1e-3_buffer_all": {"loss": "mse", "learning_rate": 1e-3, "buffer_size": 100_000},
     "mse_batch_128": {"loss": "mse", "batch_size": 128},
+    "mse_lr_1e-3_double": {"loss": "mse", "learning_rate": 1e-3, "double_dqn": True},
 }
 """Overrides of ``cartpole_config`` (relative to the course's settings) tried by the sweep."""
 
