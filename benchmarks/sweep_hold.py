@@ -37,7 +37,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_tabular import machine  # noqa: E402
 
-from utils.dqn import cartpole_config, train_many  # noqa: E402
+from utils.config import cartpole_config  # noqa: E402
+from utils.engine import train_many  # noqa: E402
 
 ENV_ID = "CartPole-v1"
 SOLVED = 475.0
