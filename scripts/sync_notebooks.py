@@ -12,7 +12,7 @@ anything is out of date; the test suite runs this).
 Each notebook gets two generated cells at the top, found again by their metadata tags:
 ``colab-badge`` (markdown) and ``colab-setup`` (code). The setup cell does nothing outside
 Colab; in Colab it pip-installs the course package from the repository, which brings
-gymnasium but leaves Colab's own torch alone (the package asks only for ``torch>=2.3``).
+gymnasium but leaves Colab's own torch alone (the package asks only for ``torch>=2.4``).
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def setup_source(repo: str) -> str:
     """Return the Colab install cell. ``DQN_COURSE_SOURCE`` overrides where it installs from."""
     return (
         "# Colab only: install what Colab lacks (gymnasium, this course's `utils`).\n"
-        "# Colab's own torch is kept (the course asks for torch>=2.3).\n"
+        "# Colab's own torch is kept (the course asks for torch>=2.4).\n"
         "# Elsewhere this cell does nothing.\n"
         "import os\n"
         "import subprocess\n"
