@@ -53,6 +53,8 @@ WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 # the label as the widget shows it (its start is enough) and the value as it reads: a number
 # for sliders (compared as numbers), the chosen option's text, or True/False for a checkbox.
 WIDGET_STARTS: dict[str, dict[str, object]] = {
+    # "(it starts at $\\gamma = 0.9$)"
+    "00": {"gamma": 0.9},
     # "It starts with only 1,000 episodes"; the static copy below it: alpha 0.1, gamma
     # 0.99, epsilon 0.1.
     "01": {"alpha": 0.1, "gamma": 0.99, "epsilon": 0.1, "episodes": 1000},
