@@ -373,7 +373,7 @@ def test_a_bad_gradient_leaves_the_stacked_adam_and_its_parameters_alone():
     adam = engine.StackedAdam(params, lr=0.1)
     with pytest.raises(ValueError, match="grads must be a list of tensors of the shapes"):
         adam.step([torch.ones(2, 3), torch.ones(2, 3)])
-    assert all(p.abs().sum() == 0 for p in params) and adam.steps[0] == 0
+    assert all(p.abs().sum() == 0 for p in params) and adam.step_count == 0
 
 
 def test_a_bad_epsilon_schedule_fails_before_the_first_step(monkeypatch):

@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
-from torch.optim.adam import adam as adam_update
 
 from utils._checks import check_choice, check_float, check_int
 from utils.config import LOSSES
-from utils.dqn import q_loss
 from utils.networks import QNetwork
 
 
 class StackedQNetwork(nn.Module):
     """K independent :class:`~utils.networks.QNetwork` s evaluated and trained as one.
 
-    Layer ``l`` keeps the weights of all K networks in one tensor ``(K, fan_in, fan_out)``, so a
-    forward pass is one batched matrix product per layer. No weight is shared: the gradient of
-    agent ``k``'s loss only reaches slice ``k``.
+    Layer ``l`` keeps the weights of all K networks in one tensor ``(K, fan_out, fan_in)``
+    (``nn.Linear``'s layout, so slice ``k`` is agent ``k``'s ``weight``) and the biases in
+    ``(K, 1, fan_out)``: a forward pass is one batched matrix product per layer. No weight is
+    shared: the gradient of agent ``k``'s loss only reaches slice ``k``.
 
     Shapes:
         ``forward``: ``(K, batch, obs_dim) -> (K, batch, n_actions)``.
@@ -44,7 +45,7 @@ class StackedQNetwork(nn.Module):
         per_net = [n.linears() for n in networks]
         n_layers = len(per_net[0])
         self.weights = nn.ParameterList(
-            nn.Parameter(torch.stack([layers[i].weight.detach().T for layers in per_net]).clone())
+            nn.Parameter(torch.stack([layers[i].weight.detach() for layers in per_net]).clone())
             for i in range(n_layers)
         )
         self.biases = nn.ParameterList(
@@ -77,10 +78,11 @@ class StackedQNetwork(nn.Module):
         """
         inputs, x = [], obs
         layers = list(self._layers())
+        last = len(layers) - 1
         for i, (w, b) in enumerate(layers):
             inputs.append(x)
-            x = torch.baddbmm(b, x, w)
-            if i < len(layers) - 1:
+            x = torch.baddbmm(b, x, w.mT)  # x @ W^T + b, as nn.Linear
+            if i < last:
                 x = torch.relu(x)
         return x, inputs
 
@@ -90,9 +92,10 @@ class StackedQNetwork(nn.Module):
     ) -> list[torch.Tensor]:
         """Backpropagate ``grad_q`` (the loss's gradient at the Q-values) to every parameter.
 
-        The kernels autograd's backward of :meth:`forward` runs, in the same order, so the
-        result equals ``torch.autograd.grad`` exactly (tested) without the autograd engine's
+        The products autograd's backward of :meth:`forward` runs, without the autograd engine's
         per-operation bookkeeping, which for networks this small costs more than the products.
+        Each weight gradient is computed with its longer side last: MKL's batched product is
+        several times slower when the result is only a few columns wide.
 
         Args:
             inputs: The layer inputs from :meth:`_forward_with_inputs`.
@@ -104,11 +107,14 @@ class StackedQNetwork(nn.Module):
         weights = [w for w, _ in self._layers()]
         g, grad_w, grad_b = grad_q, [], []
         for i in range(len(weights) - 1, -1, -1):
-            grad_w.append(inputs[i].transpose(1, 2).bmm(g))
+            w, x = weights[i], inputs[i]
+            if w.shape[1] > w.shape[2]:  # fan_out > fan_in: compute the transpose, then copy
+                grad_w.append(x.mT.bmm(g).mT.contiguous())
+            else:
+                grad_w.append(g.mT.bmm(x))
             grad_b.append(g.sum(1, keepdim=True))
             if i > 0:  # back through layer i's weights, then the ReLU that made its input
-                g = g.bmm(weights[i].transpose(1, 2))
-                g = torch.ops.aten.threshold_backward(g, inputs[i], 0)
+                g = torch.ops.aten.threshold_backward(g.bmm(w), x, 0)
         return grad_w[::-1] + grad_b[::-1]
 
     def network(self, k: int) -> QNetwork:
@@ -117,9 +123,19 @@ class StackedQNetwork(nn.Module):
         net = QNetwork(self.obs_dim, self.n_actions, self.hidden_sizes)
         with torch.no_grad():
             for layer, (w, b) in zip(net.linears(), self._layers(), strict=True):
-                layer.weight.copy_(w[k].T)
+                layer.weight.copy_(w[k])
                 layer.bias.copy_(b[k, 0])
         return net
+
+
+def _huber_mask(loss: str | Sequence[str], n_agents: int) -> bool | torch.Tensor:
+    """``loss`` as True (all Huber), False (all squared error) or a ``(K, 1)`` Huber mask."""
+    if isinstance(loss, str):
+        return check_choice("loss", loss, LOSSES) == "huber"
+    if not isinstance(loss, Sequence) or len(loss) != n_agents:
+        raise ValueError(f"loss must be one of {LOSSES} or a sequence of {n_agents} of them")
+    huber = [check_choice("loss[k]", name, LOSSES) == "huber" for name in loss]
+    return huber[0] if len(set(huber)) == 1 else torch.tensor(huber)[:, None]
 
 
 @torch.no_grad()
@@ -128,11 +144,11 @@ def loss_and_grads(
     obs: torch.Tensor,
     actions: torch.Tensor,
     targets: torch.Tensor,
-    loss: str,
+    loss: str | Sequence[str],
 ) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
     """TD loss per agent, Q-values, and the gradient of the summed loss for the stacked MLP.
 
-    Exactly what ``torch.autograd.grad(q_loss(...).sum(), net.parameters())`` returns (tested),
+    What ``torch.autograd.grad(q_loss(...).sum(), net.parameters())`` returns (tested),
     written out: with K agents the autograd engine's bookkeeping cost a third of an update.
     Agent k's loss only involves slice k, so the gradient of the sum is each agent's own.
 
@@ -141,7 +157,7 @@ def loss_and_grads(
         obs: ``(K, batch, obs_dim)`` observations.
         actions: ``(K, batch)`` int64 actions taken.
         targets: ``(K, batch)`` TD targets (no gradient).
-        loss: ``'huber'`` or ``'mse'``.
+        loss: ``'huber'`` or ``'mse'``, or one of them per agent.
 
     Returns:
         ``(loss_per_agent (K,), q_all (K, batch, n_actions), grads)``; ``grads`` in the order
@@ -160,29 +176,70 @@ def loss_and_grads(
             f"actions must be int64 of shape {tuple(obs.shape[:2])}, got {actions.dtype} "
             f"{tuple(actions.shape)}"
         )
-    check_choice("loss", loss, LOSSES)
+    huber = _huber_mask(loss, k)
+    d_mean = torch.ones(actions.shape) / actions.shape[1]
+    return _loss_and_grads(net, obs, actions[..., None], targets, huber, d_mean)
+
+
+def _loss_and_grads(
+    net: StackedQNetwork,
+    obs: torch.Tensor,
+    index: torch.Tensor,
+    targets: torch.Tensor,
+    huber: bool | torch.Tensor,
+    d_mean: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
+    """:func:`loss_and_grads` without the checks: the training loop's fast path.
+
+    ``index`` is the actions ``(K, batch, 1)``, ``huber`` as :func:`_huber_mask` returns it,
+    and ``d_mean`` ``(K, batch)`` holds ``1 / batch``: the gradient of each agent's mean loss
+    at each sample's loss.
+    """
     q_all, inputs = net._forward_with_inputs(obs)
-    index = actions[..., None]
     q_taken = q_all.gather(2, index).squeeze(2)
-    loss_per_agent = q_loss(q_taken, targets, loss)
-    # d(sum of per-agent means)/d(q_taken) = loss'(q_taken - targets) / batch
-    d_mean = torch.ones_like(q_taken) / q_taken.shape[-1]
-    if loss == "huber":
-        g = torch.ops.aten.smooth_l1_loss_backward(d_mean, q_taken, targets, 0, 1.0)
-    else:
-        g = torch.ops.aten.mse_loss_backward(d_mean, q_taken, targets, 0)
+    if huber is True or huber is False:
+        kind = "smooth_l1" if huber else "mse"
+        per_sample = getattr(F, f"{kind}_loss")(q_taken, targets, reduction="none")
+        g = _loss_backward(kind, d_mean, q_taken, targets)
+    else:  # some agents use each loss: compute both, keep each agent's own
+        per_sample = torch.where(
+            huber,
+            F.smooth_l1_loss(q_taken, targets, reduction="none"),
+            F.mse_loss(q_taken, targets, reduction="none"),
+        )
+        g = torch.where(
+            huber,
+            _loss_backward("smooth_l1", d_mean, q_taken, targets),
+            _loss_backward("mse", d_mean, q_taken, targets),
+        )
     grad_q = torch.zeros_like(q_all).scatter_add_(2, index, g[..., None])  # taken action only
-    return loss_per_agent, q_all, net._parameter_grads(inputs, grad_q)
+    return per_sample.mean(-1), q_all, net._parameter_grads(inputs, grad_q)
 
 
-def clip_per_agent(grads: list[torch.Tensor], max_norm: float) -> None:
+def _loss_backward(kind: str, d_mean, q_taken, targets) -> torch.Tensor:
+    """The gradient of the per-sample loss ``kind`` scaled by ``d_mean`` (autograd's kernel)."""
+    if kind == "smooth_l1":
+        return torch.ops.aten.smooth_l1_loss_backward(d_mean, q_taken, targets, 0, 1.0)
+    return torch.ops.aten.mse_loss_backward(d_mean, q_taken, targets, 0)
+
+
+def clip_per_agent(grads: list[torch.Tensor], max_norm: float | torch.Tensor) -> None:
     """Clip each agent's gradient (slice k of every stacked gradient) to ``max_norm``, in place.
 
     Same rule as ``torch.nn.utils.clip_grad_norm_`` applied to each agent on its own.
+    ``max_norm`` may be a ``(K,)`` tensor, one bound per agent (``inf``: that agent unclipped).
     """
     if not isinstance(grads, list) or not all(isinstance(g, torch.Tensor) for g in grads):
         raise TypeError("grads must be a list of stacked gradient tensors (K, ...)")
-    max_norm = check_float("max_norm", max_norm, low=0.0, low_inclusive=False, finite=True)
+    if isinstance(max_norm, torch.Tensor):
+        if max_norm.shape != grads[0].shape[:1] or not bool((max_norm > 0).all()):
+            raise ValueError(f"max_norm must be > 0, one per agent: shape {grads[0].shape[:1]}")
+    else:
+        max_norm = check_float("max_norm", max_norm, low=0.0, low_inclusive=False, finite=True)
+    _clip(grads, max_norm)
+
+
+def _clip(grads: list[torch.Tensor], max_norm: float | torch.Tensor) -> None:
     sq = torch.stack([g.pow(2).flatten(1).sum(1) for g in grads]).sum(0)
     scale = (max_norm / (sq.sqrt() + 1e-6)).clamp(max=1.0)
     for g in grads:
@@ -190,33 +247,68 @@ def clip_per_agent(grads: list[torch.Tensor], max_norm: float) -> None:
 
 
 class StackedAdam:
-    """``torch.optim.Adam(params, lr, fused=True)`` for the stacked networks, without the wrapper.
+    """Adam for the stacked networks: K independent Adams, one per slice, each with its step size.
 
-    The same functional ``torch.optim.adam.adam`` call with the same fused kernel, defaults and
-    state, so the numbers are identical (tested); only ``Optimizer.step``'s per-call
-    bookkeeping (hooks, profiler ranges, state lookups) is skipped, which costs more than the
-    update itself when it runs 50,000 times. ``param_groups[0]["lr"]`` sets the step size.
-    Adam is element-wise, so on stacked weights it is K independent Adams.
+    ``torch.optim.Adam``'s update (betas 0.9 and 0.999, eps 1e-8, no weight decay) written as
+    one arithmetic operation per kernel, over all parameters at once (``torch._foreach_*``).
+    A fused kernel rounds the last few elements of a tensor differently from the rest (its
+    vectorised body contracts multiply-adds, its scalar tail does not), so an agent's weights
+    would depend on how many agents share its batch; single operations round the same
+    wherever an element sits, so agent ``k`` gets the same numbers in any batch (tested).
+    Equal to ``torch.optim.Adam`` up to rounding (tested).
+
+    Args:
+        params: Stacked parameters, each ``(K, ...)``.
+        lr: The step size: one float for all agents, or one per agent.
     """
 
-    def __init__(self, params: list[torch.Tensor], lr: float):
+    betas = (0.9, 0.999)
+    eps = 1e-8
+
+    def __init__(self, params: list[torch.Tensor], lr: float | Sequence[float]):
         if not isinstance(params, list) or not all(isinstance(p, torch.Tensor) for p in params):
             raise TypeError("params must be a list of tensors")
-        lr = check_float("lr", lr, low=0.0, low_inclusive=False, finite=True)
         self.params = params
         self.shapes = [p.shape for p in params]
-        self.param_groups = [{"lr": lr}]
         self.exp_avgs = [torch.zeros_like(p) for p in params]
         self.exp_avg_sqs = [torch.zeros_like(p) for p in params]
-        self.steps = [torch.zeros((), dtype=torch.float32, device=p.device) for p in params]
+        self.step_count = 0
+        self.set_lr(lr)
+
+    def set_lr(self, lr: float | Sequence[float]) -> None:
+        """Set the step size: one float, or one per agent (a sequence of K floats)."""
+        if isinstance(lr, (int, float)):
+            self.lr = check_float("lr", lr, low=0.0, low_inclusive=False, finite=True)
+            return
+        n_agents = self.shapes[0][0] if self.shapes and len(self.shapes[0]) else 1
+        if isinstance(lr, (str, bytes)) or not isinstance(lr, Sequence) or len(lr) != n_agents:
+            raise TypeError(f"lr must be a float or a sequence of {n_agents} floats, got {lr!r}")
+        values = [check_float("lr[k]", x, low=0.0, low_inclusive=False, finite=True) for x in lr]
+        # float64, so that lr / correction rounds as the Python float of a shared lr does
+        self.lr = torch.tensor(values, dtype=torch.float64, device=self.params[0].device)
 
     @torch.no_grad()
     def step(self, grads: list[torch.Tensor]) -> None:
         """Take one Adam step with ``grads``, one per parameter, in the order of ``params``."""
         if not isinstance(grads, list) or [getattr(g, "shape", None) for g in grads] != self.shapes:
             raise ValueError(f"grads must be a list of tensors of the shapes {self.shapes}")
-        adam_update(
-            self.params, grads, self.exp_avgs, self.exp_avg_sqs, [], self.steps, fused=True,
-            amsgrad=False, beta1=0.9, beta2=0.999, lr=self.param_groups[0]["lr"],
-            weight_decay=0.0, eps=1e-8, maximize=False,
-        )  # fmt: skip
+        beta1, beta2 = self.betas
+        self.step_count += 1
+        m, v = self.exp_avgs, self.exp_avg_sqs
+        torch._foreach_mul_(m, beta1)  # m <- beta1 m + (1 - beta1) g
+        torch._foreach_add_(m, torch._foreach_mul(grads, 1 - beta1))
+        squares = torch._foreach_mul(grads, grads)  # v <- beta2 v + (1 - beta2) g^2
+        torch._foreach_mul_(squares, 1 - beta2)
+        torch._foreach_mul_(v, beta2)
+        torch._foreach_add_(v, squares)
+        denom = torch._foreach_sqrt(v)  # sqrt(v / (1 - beta2^t)) + eps
+        torch._foreach_div_(denom, math.sqrt(1 - beta2**self.step_count))
+        torch._foreach_add_(denom, self.eps)
+        update = torch._foreach_div(m, denom)
+        correction = 1 - beta1**self.step_count
+        if isinstance(self.lr, float):
+            torch._foreach_mul_(update, self.lr / correction)
+        else:  # each agent's step size scales its slice
+            step_size = (self.lr / correction).to(self.params[0].dtype)
+            torch._foreach_mul_(update, [step_size.view(-1, *[1] * (u.dim() - 1)) for u in update])
+        torch._foreach_sub_(self.params, update)
