@@ -24,8 +24,10 @@ from utils.engine import (
     targets,
     train_many,
 )
+from utils.engine.sampling import IndexSampler
 from utils.networks import QNetwork
 from utils.replay import Batch, ReplayBuffer
+from utils.seeding import spawn_rngs
 from utils.train import train
 
 TINY = dict(total_steps=600, learning_starts=100, batch_size=16, buffer_size=1000,
@@ -343,7 +345,7 @@ def test_no_core_module_imports_the_engine_or_a_lesson():
 
 ARMS = {  # every setting that may differ inside one batch, each changed in one arm
     "base": {},
-    "learning rate and schedule": {"learning_rate": 3e-3, "learning_rate_end": 1e-4},
+    "learning rate and schedule": {"learning_rate": 3e-3, "learning_rate_end": 0.0},
     "one network": {"target_update_period": None},
     "soft sync": {"target_update_period": 1, "tau": 0.05},
     "period": {"target_update_period": 20},
@@ -412,3 +414,15 @@ def test_agents_evaluate_and_stop_on_their_own_settings():
     assert list(runs[1].history.eval_steps) == [300, 600]
     (alone,) = train_many("CartPole-v1", slow, [1], progress=False)
     np.testing.assert_array_equal(runs[1].history.eval_returns, alone.history.eval_returns)
+
+
+@pytest.mark.parametrize("sizes", [[1, 2, 3, 7, 1000, 50_000], [2**31 + 1, 3 * 2**30 + 7]])
+def test_index_sampler_draws_what_rng_integers_draws(sizes):
+    """Every agent's indices equal rng.integers(0, size, batch), also where NumPy rejects a
+    draw (half the draws near 2**31, so the one-by-one path runs too)."""
+    reference = [spawn_rngs(seed, 3)[2] for seed in range(4)]
+    sampler = IndexSampler([spawn_rngs(seed, 3)[2] for seed in range(4)], batch_size=64)
+    for t in range(400):
+        size = sizes[t % len(sizes)]
+        expected = np.stack([rng.integers(0, size, 64) for rng in reference])
+        np.testing.assert_array_equal(sampler(size), expected)

@@ -278,12 +278,12 @@ class StackedAdam:
     def set_lr(self, lr: float | Sequence[float]) -> None:
         """Set the step size: one float, or one per agent (a sequence of K floats)."""
         if isinstance(lr, (int, float)):
-            self.lr = check_float("lr", lr, low=0.0, low_inclusive=False, finite=True)
+            self.lr = check_float("lr", lr, low=0.0, finite=True)
             return
         n_agents = self.shapes[0][0] if self.shapes and len(self.shapes[0]) else 1
         if isinstance(lr, (str, bytes)) or not isinstance(lr, Sequence) or len(lr) != n_agents:
             raise TypeError(f"lr must be a float or a sequence of {n_agents} floats, got {lr!r}")
-        values = [check_float("lr[k]", x, low=0.0, low_inclusive=False, finite=True) for x in lr]
+        values = [check_float("lr[k]", x, low=0.0, finite=True) for x in lr]
         # float64, so that lr / correction rounds as the Python float of a shared lr does
         self.lr = torch.tensor(values, dtype=torch.float64, device=self.params[0].device)
 
