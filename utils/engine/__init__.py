@@ -2,7 +2,7 @@
 
 :func:`train_many` trains K seeds of the agent :func:`utils.train.train` defines, with one
 config or one config per seed, as one batched computation: stacked networks
-(:class:`StackedQNetwork`) with a written-out backward pass and a lean fused Adam, replay
+(:class:`StackedQNetwork`) trained by autograd and a fused Adam per agent, replay
 indices drawn for all agents in one NumPy computation, NumPy-vectorised CartPoles, and a fast
 greedy evaluation. Agent ``k`` is the reference trainer's agent for ``seeds[k]`` (tested).
 
@@ -18,7 +18,7 @@ from utils.engine.many import (
     train_many,
 )
 from utils.engine.settings import SHARED_FIELDS, check_configs
-from utils.engine.stacked import StackedAdam, StackedQNetwork, clip_per_agent, loss_and_grads
+from utils.engine.stacked import StackedAdam, StackedQNetwork, clip_per_agent, per_agent_loss
 from utils.engine.vector_envs import (
     CartPoles,
     SyncEnvs,
@@ -40,8 +40,8 @@ __all__ = [
     "default_device",
     "evaluate_greedy_many",
     "is_plain_cartpole",
-    "loss_and_grads",
     "make_envs",
+    "per_agent_loss",
     "targets",
     "train_many",
 ]

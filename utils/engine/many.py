@@ -15,10 +15,10 @@ from tqdm.auto import tqdm
 
 from utils._checks import check_bool, check_choice, check_probability
 from utils.config import DQNConfig
-from utils.dqn import hard_update, q_loss, soft_update
+from utils.dqn import hard_update, soft_update
 from utils.engine.sampling import IndexSampler
 from utils.engine.settings import AgentSettings, check_configs
-from utils.engine.stacked import StackedAdam, StackedQNetwork, _clip, _loss_and_grads
+from utils.engine.stacked import StackedAdam, StackedQNetwork, _clip, per_agent_loss
 from utils.engine.vector_envs import check_seeds, evaluate_greedy_many, make_envs
 from utils.envs import require_dqn_env
 from utils.networks import QNetwork, flush_denormal, torch_threads
@@ -277,29 +277,11 @@ class _Recorder:
         )
 
 
-_GRADIENTS = "written"
-"""How updates get their gradients: ``'written'`` (the written-out backward pass and
-:class:`StackedAdam`) or ``'autograd'`` (autograd on the stacked graph and
-``torch.optim.Adam(fused=True)``). Only ``benchmarks/ab_gradients.py`` changes it."""
-
-
 @torch.no_grad()
 def _greedy(q_network: StackedQNetwork, obs: np.ndarray, device: torch.device) -> np.ndarray:
     """Each agent's greedy action ``(K,)`` for its observation ``obs`` ``(K, obs_dim)``."""
-    q = q_network._forward_with_inputs(torch.from_numpy(obs).to(device)[:, None])[0]
+    q = q_network._forward(torch.from_numpy(obs).to(device)[:, None])
     return q.argmax(2).view(-1).cpu().numpy()
-
-
-def _autograd_loss(q_network, obs, index, y, huber) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-agent loss and Q-values, recorded by autograd (for the gradient through ``y``)."""
-    q_all = q_network._forward_with_inputs(obs)[0]
-    q_taken = q_all.gather(2, index).squeeze(2)
-    if huber is True or huber is False:
-        return q_loss(q_taken, y, "huber" if huber else "mse"), q_all
-    both = torch.where(
-        huber, q_loss(q_taken, y, "huber")[:, None], q_loss(q_taken, y, "mse")[:, None]
-    )
-    return both[:, 0], q_all
 
 
 def _sync(target_network: StackedQNetwork, q_network: StackedQNetwork, s: AgentSettings,
@@ -367,19 +349,11 @@ def _train_many(
         target_network = copy.deepcopy(q_network).requires_grad_(False)
     net_for_targets = q_network if target_network is None else target_network
     params = list(q_network.parameters())
-    torch_adam = _GRADIENTS == "autograd"
-    if torch_adam:  # the A/B benchmark's other arm: one step size for all agents only
-        if len(s.lr_configs) > 1:
-            raise ValueError("the autograd arm trains agents with one learning rate only")
-        optimizer = torch.optim.Adam(params, lr=config.learning_rate, fused=True)
-    else:
-        optimizer = StackedAdam(params, s.learning_rate_at(0))
+    optimizer = StackedAdam(params, s.learning_rate_at(0), s.lr_of)
     buffer = ReplayBuffer(config.buffer_size, (obs_dim,), n_agents=k_agents)
     rec = _Recorder(config, k_agents, device)
     exploration = _Exploration([r[0] for r in streams], [r[1] for r in streams], n_actions)
     sampler = IndexSampler([r[2] for r in streams], config.batch_size)
-    d_mean = torch.ones(k_agents, config.batch_size, device=device) / config.batch_size
-    written = _GRADIENTS == "written" and stop_target_gradients
 
     start = time.perf_counter()
     global_step, interrupted = 0, False
@@ -410,28 +384,19 @@ def _train_many(
 
             if global_step > config.learning_starts and global_step % config.train_frequency == 0:
                 batch = buffer.gather(sampler(buffer.size), device)
-                index = batch.actions[..., None]
-                if written:
-                    with torch.no_grad():
-                        y = _targets(
-                            batch, q_network, net_for_targets, s.gamma, s.double_dqn, mask_terminal
-                        )
-                    loss_per_agent, q_all, grads = _loss_and_grads(
-                        q_network, batch.obs, index, y, s.huber, d_mean
-                    )
-                else:  # autograd follows the graph (also through y when it is not stopped)
-                    with torch.set_grad_enabled(not stop_target_gradients):
-                        y = _targets(
-                            batch, q_network, net_for_targets, s.gamma, s.double_dqn, mask_terminal
-                        )
-                    loss_per_agent, q_all = _autograd_loss(q_network, batch.obs, index, y, s.huber)
-                    for p in params:
-                        p.grad = None
-                    loss_per_agent.sum().backward()
-                    grads = [p.grad for p in params]
+                with torch.set_grad_enabled(not stop_target_gradients):
+                    y = _targets(batch, q_network, net_for_targets, s.gamma, s.double_dqn,
+                                 mask_terminal)  # fmt: skip
+                q_all = q_network._forward(batch.obs)
+                q_taken = q_all.gather(2, batch.actions[..., None]).squeeze(2)
+                loss_per_agent = per_agent_loss(q_taken, y, s.huber)
+                for p in params:
+                    p.grad = None
+                loss_per_agent.sum().backward()  # agent k's loss reaches only slice k
+                grads = [p.grad for p in params]
                 if s.max_grad_norm is not None:
                     _clip(grads, s.max_grad_norm)
-                optimizer.step() if torch_adam else optimizer.step(grads)
+                optimizer.step(grads)
                 rec.record_update(global_step, loss_per_agent, q_all)
                 if callback is not None:
                     callback(global_step, q_network, target_network)
@@ -441,11 +406,7 @@ def _train_many(
                 _evaluate(env_id, q_network, seeds, s, global_step, rec, stopped, target_network)
                 if len(stopped) == k_agents:
                     break
-            lr = s.learning_rate_at(global_step)
-            if torch_adam:
-                optimizer.param_groups[0]["lr"] = lr
-            else:
-                optimizer.set_lr(lr)
+            optimizer.set_lr(s.learning_rate_at(global_step))
             if global_step % 1000 == 0:
                 bar.update(global_step - bar.n)
     except KeyboardInterrupt:

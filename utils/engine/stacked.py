@@ -1,16 +1,15 @@
-"""K Q-networks as one: stacked weights, a written-out backward pass, and a lean fused Adam."""
+"""K Q-networks as one: stacked weights, per-agent losses, clipping and a fused Adam."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import nn
+from torch.optim.adam import adam as adam_update
 
-from utils._checks import check_choice, check_float, check_int
-from utils.config import LOSSES
+from utils._checks import check_float, check_int
+from utils.dqn import q_loss
 from utils.networks import QNetwork
 
 
@@ -68,54 +67,19 @@ class StackedQNetwork(nn.Module):
                 f"obs must have shape (K={self.n_agents}, batch, obs_dim={self.obs_dim}), "
                 f"got {tuple(obs.shape)}"
             )
-        return self._forward_with_inputs(obs)[0]
+        return self._forward(obs)
 
-    def _forward_with_inputs(self, obs: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """Return the Q-values and each layer's input (``obs``, then the ReLU outputs).
-
-        The inputs are what :meth:`_parameter_grads` needs to run the backward pass. Shapes as
-        :meth:`forward` (not checked here: this is the training loop's fast path).
-        """
-        inputs, x = [], obs
+    def _forward(self, obs: torch.Tensor) -> torch.Tensor:
+        """:meth:`forward` without the checks (the training loop's path)."""
         layers = list(self._layers())
-        last = len(layers) - 1
+        x = obs
         for i, (w, b) in enumerate(layers):
-            inputs.append(x)
-            x = torch.baddbmm(b, x, w.mT)  # x @ W^T + b, as nn.Linear
-            if i < last:
+            # x @ W^T + b as nn.Linear computes it; autograd's backward then forms each weight
+            # gradient as g^T @ x, with the long side last (MKL is slow on narrow products)
+            x = torch.baddbmm(b, x, w.mT)
+            if i < len(layers) - 1:
                 x = torch.relu(x)
-        return x, inputs
-
-    @torch.no_grad()
-    def _parameter_grads(
-        self, inputs: list[torch.Tensor], grad_q: torch.Tensor
-    ) -> list[torch.Tensor]:
-        """Backpropagate ``grad_q`` (the loss's gradient at the Q-values) to every parameter.
-
-        The products autograd's backward of :meth:`forward` runs, without the autograd engine's
-        per-operation bookkeeping, which for networks this small costs more than the products.
-        Each weight gradient is computed with its longer side last: MKL's batched product is
-        several times slower when the result is only a few columns wide.
-
-        Args:
-            inputs: The layer inputs from :meth:`_forward_with_inputs`.
-            grad_q: ``(K, batch, n_actions)`` gradient of the loss with respect to the output.
-
-        Returns:
-            Gradients in the order of ``parameters()``: all weights, then all biases.
-        """
-        weights = [w for w, _ in self._layers()]
-        g, grad_w, grad_b = grad_q, [], []
-        for i in range(len(weights) - 1, -1, -1):
-            w, x = weights[i], inputs[i]
-            if w.shape[1] > w.shape[2]:  # fan_out > fan_in: compute the transpose, then copy
-                grad_w.append(x.mT.bmm(g).mT.contiguous())
-            else:
-                grad_w.append(g.mT.bmm(x))
-            grad_b.append(g.sum(1, keepdim=True))
-            if i > 0:  # back through layer i's weights, then the ReLU that made its input
-                g = torch.ops.aten.threshold_backward(g.bmm(w), x, 0)
-        return grad_w[::-1] + grad_b[::-1]
+        return x
 
     def network(self, k: int) -> QNetwork:
         """Return agent ``k`` as an ordinary :class:`QNetwork` on the CPU (a copy)."""
@@ -128,99 +92,25 @@ class StackedQNetwork(nn.Module):
         return net
 
 
-def _huber_mask(loss: str | Sequence[str], n_agents: int) -> bool | torch.Tensor:
-    """``loss`` as True (all Huber), False (all squared error) or a ``(K, 1)`` Huber mask."""
-    if isinstance(loss, str):
-        return check_choice("loss", loss, LOSSES) == "huber"
-    if not isinstance(loss, Sequence) or len(loss) != n_agents:
-        raise ValueError(f"loss must be one of {LOSSES} or a sequence of {n_agents} of them")
-    huber = [check_choice("loss[k]", name, LOSSES) == "huber" for name in loss]
-    return huber[0] if len(set(huber)) == 1 else torch.tensor(huber)[:, None]
-
-
-@torch.no_grad()
-def loss_and_grads(
-    net: StackedQNetwork,
-    obs: torch.Tensor,
-    actions: torch.Tensor,
-    targets: torch.Tensor,
-    loss: str | Sequence[str],
-) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
-    """TD loss per agent, Q-values, and the gradient of the summed loss for the stacked MLP.
-
-    What ``torch.autograd.grad(q_loss(...).sum(), net.parameters())`` returns (tested),
-    written out: with K agents the autograd engine's bookkeeping cost a third of an update.
-    Agent k's loss only involves slice k, so the gradient of the sum is each agent's own.
+def per_agent_loss(
+    q_taken: torch.Tensor, targets: torch.Tensor, huber: bool | torch.Tensor
+) -> torch.Tensor:
+    """Each agent's TD loss ``(K,)``: :func:`~utils.dqn.q_loss`, Huber or squared per agent.
 
     Args:
-        net: The stacked online networks.
-        obs: ``(K, batch, obs_dim)`` observations.
-        actions: ``(K, batch)`` int64 actions taken.
-        targets: ``(K, batch)`` TD targets (no gradient).
-        loss: ``'huber'`` or ``'mse'``, or one of them per agent.
-
-    Returns:
-        ``(loss_per_agent (K,), q_all (K, batch, n_actions), grads)``; ``grads`` in the order
-        of ``net.parameters()``.
+        q_taken: ``(K, batch)`` Q-values of the actions taken.
+        targets: ``(K, batch)`` TD targets.
+        huber: True (Huber for all), False (squared error for all), or a ``(K, 1)`` bool
+            tensor, True where an agent uses Huber (both are computed; each agent keeps its own).
     """
-    if not isinstance(net, StackedQNetwork):
-        raise TypeError(f"net must be a StackedQNetwork, got {type(net).__name__}")
-    for name, value in (("obs", obs), ("actions", actions), ("targets", targets)):
-        if not isinstance(value, torch.Tensor):
-            raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
-    k = net.n_agents
-    if obs.dim() != 3 or obs.shape[0] != k or obs.shape[2] != net.obs_dim:
-        raise ValueError(f"obs must have shape ({k}, batch, {net.obs_dim}), got {tuple(obs.shape)}")
-    if actions.shape != obs.shape[:2] or actions.dtype != torch.int64:
-        raise ValueError(
-            f"actions must be int64 of shape {tuple(obs.shape[:2])}, got {actions.dtype} "
-            f"{tuple(actions.shape)}"
-        )
-    huber = _huber_mask(loss, k)
-    d_mean = torch.ones(actions.shape) / actions.shape[1]
-    return _loss_and_grads(net, obs, actions[..., None], targets, huber, d_mean)
-
-
-def _loss_and_grads(
-    net: StackedQNetwork,
-    obs: torch.Tensor,
-    index: torch.Tensor,
-    targets: torch.Tensor,
-    huber: bool | torch.Tensor,
-    d_mean: torch.Tensor,
-) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
-    """:func:`loss_and_grads` without the checks: the training loop's fast path.
-
-    ``index`` is the actions ``(K, batch, 1)``, ``huber`` as :func:`_huber_mask` returns it,
-    and ``d_mean`` ``(K, batch)`` holds ``1 / batch``: the gradient of each agent's mean loss
-    at each sample's loss.
-    """
-    q_all, inputs = net._forward_with_inputs(obs)
-    q_taken = q_all.gather(2, index).squeeze(2)
     if huber is True or huber is False:
-        kind = "smooth_l1" if huber else "mse"
-        per_sample = getattr(F, f"{kind}_loss")(q_taken, targets, reduction="none")
-        g = _loss_backward(kind, d_mean, q_taken, targets)
-    else:  # some agents use each loss: compute both, keep each agent's own
-        per_sample = torch.where(
-            huber,
-            F.smooth_l1_loss(q_taken, targets, reduction="none"),
-            F.mse_loss(q_taken, targets, reduction="none"),
-        )
-        g = torch.where(
-            huber,
-            _loss_backward("smooth_l1", d_mean, q_taken, targets),
-            _loss_backward("mse", d_mean, q_taken, targets),
-        )
-    grad_q = torch.zeros_like(q_all).scatter_add_(2, index, g[..., None])  # taken action only
-    return per_sample.mean(-1), q_all, net._parameter_grads(inputs, grad_q)
-
-
-def _loss_backward(kind: str, d_mean, q_taken, targets) -> torch.Tensor:
-    """The gradient of the per-sample loss ``kind`` scaled by ``d_mean`` (autograd's kernel)."""
-    if kind == "smooth_l1":
-        return torch.ops.aten.smooth_l1_loss_backward(d_mean, q_taken, targets, 0, 1.0)
-    return torch.ops.aten.mse_loss_backward(d_mean, q_taken, targets, 0)
+        return q_loss(q_taken, targets, "huber" if huber else "mse")
+    if not isinstance(huber, torch.Tensor) or huber.shape != (q_taken.shape[0], 1):
+        raise ValueError(f"huber must be a bool or a ({q_taken.shape[0]}, 1) bool tensor")
+    both = torch.where(
+        huber, q_loss(q_taken, targets, "huber")[:, None], q_loss(q_taken, targets, "mse")[:, None]
+    )
+    return both[:, 0]
 
 
 def clip_per_agent(grads: list[torch.Tensor], max_norm: float | torch.Tensor) -> None:
@@ -247,68 +137,90 @@ def _clip(grads: list[torch.Tensor], max_norm: float | torch.Tensor) -> None:
 
 
 class StackedAdam:
-    """Adam for the stacked networks: K independent Adams, one per slice, each with its step size.
+    """``torch.optim.Adam(fused=True)`` for the stacked networks: K Adams, each with its step size.
 
-    ``torch.optim.Adam``'s update (betas 0.9 and 0.999, eps 1e-8, no weight decay) written as
-    one arithmetic operation per kernel, over all parameters at once (``torch._foreach_*``).
-    A fused kernel rounds the last few elements of a tensor differently from the rest (its
-    vectorised body contracts multiply-adds, its scalar tail does not), so an agent's weights
-    would depend on how many agents share its batch; single operations round the same
-    wherever an element sits, so agent ``k`` gets the same numbers in any batch (tested).
-    Equal to ``torch.optim.Adam`` up to rounding (tested).
+    The functional ``torch.optim.adam.adam`` with the fused kernel and Adam's defaults, called
+    without ``Optimizer.step``'s per-call bookkeeping. Adam is element-wise, so on stacked
+    weights it is K independent Adams. Two things are arranged so that agent ``k`` gets the
+    same numbers in any batch (tested):
+
+    - the fused kernel rounds a tensor's last few elements (its scalar tail) differently from
+      the vectorised rest, so a parameter whose per-agent size is not a multiple of 64 is
+      passed as one tensor per agent, which puts each agent's elements in the same place
+      whatever the batch;
+    - agents with their own step sizes form groups of consecutive agents (``groups`` labels;
+      default: equal ``lr``), one kernel call per group. Set a group's step size through
+      :meth:`set_lr`.
 
     Args:
         params: Stacked parameters, each ``(K, ...)``.
-        lr: The step size: one float for all agents, or one per agent.
+        lr: The step size: one float, or one per agent.
+        groups: One label per agent; consecutive agents with one label share a step size.
     """
 
-    betas = (0.9, 0.999)
-    eps = 1e-8
-
-    def __init__(self, params: list[torch.Tensor], lr: float | Sequence[float]):
-        if not isinstance(params, list) or not all(isinstance(p, torch.Tensor) for p in params):
-            raise TypeError("params must be a list of tensors")
+    def __init__(
+        self,
+        params: list[torch.Tensor],
+        lr: float | Sequence[float],
+        groups: Sequence[object] | None = None,
+    ):
+        if (
+            not isinstance(params, list)
+            or not params
+            or not all(isinstance(p, torch.Tensor) and p.dim() >= 1 for p in params)
+        ):
+            raise TypeError("params must be a non-empty list of stacked tensors (K, ...)")
+        self.n_agents = params[0].shape[0]
         self.params = params
         self.shapes = [p.shape for p in params]
         self.exp_avgs = [torch.zeros_like(p) for p in params]
         self.exp_avg_sqs = [torch.zeros_like(p) for p in params]
         self.step_count = 0
+        labels = self._lrs(lr) if groups is None else list(groups)
+        if len(labels) != self.n_agents:
+            raise ValueError(f"groups must hold one label per agent ({self.n_agents})")
+        starts = [k for k in range(self.n_agents) if k == 0 or labels[k] != labels[k - 1]]
+        self.slices = [slice(a, b) for a, b in zip(starts, [*starts[1:], self.n_agents],
+                                                    strict=True)]  # fmt: skip
+        self.whole = [p[0].numel() % 64 == 0 for p in params]
+        self._state = [
+            (self._split(params, agents), self._split(self.exp_avgs, agents),
+             self._split(self.exp_avg_sqs, agents))
+            for agents in self.slices
+        ]  # fmt: skip
+        self._steps = [[torch.zeros(()) for _ in state[0]] for state in self._state]
         self.set_lr(lr)
 
+    def _lrs(self, lr: float | Sequence[float]) -> list[float]:
+        if isinstance(lr, (int, float)) and not isinstance(lr, bool):
+            return [check_float("lr", lr, low=0.0, finite=True)] * self.n_agents
+        if isinstance(lr, (str, bytes)) or not isinstance(lr, Sequence) or len(lr) != self.n_agents:
+            raise TypeError(f"lr must be a float or a sequence of {self.n_agents} floats")
+        return [check_float("lr[k]", x, low=0.0, finite=True) for x in lr]
+
+    def _split(self, tensors: list[torch.Tensor], agents: slice) -> list[torch.Tensor]:
+        """Agents ``agents`` of each tensor: one slice, or one view per agent (see above)."""
+        out = []
+        for t, whole in zip(tensors, self.whole, strict=True):
+            out += [t[agents]] if whole else [t[k] for k in range(agents.start, agents.stop)]
+        return out
+
     def set_lr(self, lr: float | Sequence[float]) -> None:
-        """Set the step size: one float, or one per agent (a sequence of K floats)."""
-        if isinstance(lr, (int, float)):
-            self.lr = check_float("lr", lr, low=0.0, finite=True)
-            return
-        n_agents = self.shapes[0][0] if self.shapes and len(self.shapes[0]) else 1
-        if isinstance(lr, (str, bytes)) or not isinstance(lr, Sequence) or len(lr) != n_agents:
-            raise TypeError(f"lr must be a float or a sequence of {n_agents} floats, got {lr!r}")
-        values = [check_float("lr[k]", x, low=0.0, finite=True) for x in lr]
-        # float64, so that lr / correction rounds as the Python float of a shared lr does
-        self.lr = torch.tensor(values, dtype=torch.float64, device=self.params[0].device)
+        """Set the step size: one float, or one per agent (equal within each group)."""
+        lrs = self._lrs(lr)
+        self.lr = [lrs[agents.start] for agents in self.slices]
 
     @torch.no_grad()
     def step(self, grads: list[torch.Tensor]) -> None:
         """Take one Adam step with ``grads``, one per parameter, in the order of ``params``."""
         if not isinstance(grads, list) or [getattr(g, "shape", None) for g in grads] != self.shapes:
             raise ValueError(f"grads must be a list of tensors of the shapes {self.shapes}")
-        beta1, beta2 = self.betas
         self.step_count += 1
-        m, v = self.exp_avgs, self.exp_avg_sqs
-        torch._foreach_mul_(m, beta1)  # m <- beta1 m + (1 - beta1) g
-        torch._foreach_add_(m, torch._foreach_mul(grads, 1 - beta1))
-        squares = torch._foreach_mul(grads, grads)  # v <- beta2 v + (1 - beta2) g^2
-        torch._foreach_mul_(squares, 1 - beta2)
-        torch._foreach_mul_(v, beta2)
-        torch._foreach_add_(v, squares)
-        denom = torch._foreach_sqrt(v)  # sqrt(v / (1 - beta2^t)) + eps
-        torch._foreach_div_(denom, math.sqrt(1 - beta2**self.step_count))
-        torch._foreach_add_(denom, self.eps)
-        update = torch._foreach_div(m, denom)
-        correction = 1 - beta1**self.step_count
-        if isinstance(self.lr, float):
-            torch._foreach_mul_(update, self.lr / correction)
-        else:  # each agent's step size scales its slice
-            step_size = (self.lr / correction).to(self.params[0].dtype)
-            torch._foreach_mul_(update, [step_size.view(-1, *[1] * (u.dim() - 1)) for u in update])
-        torch._foreach_sub_(self.params, update)
+        for agents, (params, exp_avgs, exp_avg_sqs), steps, lr in zip(
+            self.slices, self._state, self._steps, self.lr, strict=True
+        ):
+            adam_update(
+                params, self._split(grads, agents), exp_avgs, exp_avg_sqs, [], steps,
+                fused=True, amsgrad=False, beta1=0.9, beta2=0.999, lr=lr, weight_decay=0.0,
+                eps=1e-8, maximize=False,
+            )  # fmt: skip
