@@ -279,9 +279,9 @@ def markdown(out: Path) -> str:
             f"seed alone, same settings: {r['one_seed_alone_wall_s']} s; ratio "
             f"**{r['wall_ratio']}** (floor {FLOORS['many_vs_one_wall_ratio']}; the baseline is "
             "`train`, the trainer a learner runs for one seed).",
-            f"- For comparison, one seed through `train_many` itself (its written-out gradients "
-            f"skip autograd's and the optimizer wrapper's per-call costs, so it is faster than "
-            f"`train`): {r['one_seed_alone_with_train_many_wall_s']} s; ten seeds cost "
+            f"- For comparison, one seed through `train_many` itself (NumPy CartPole, wrapper-free "
+            f"fused Adam, fast evaluation): {r['one_seed_alone_with_train_many_wall_s']} s; ten "
+            f"seeds cost "
             f"{r['wall_ratio_vs_train_many_one_seed']}x that.",
             f"- Seed 0's first 50 episodes identical to `train`'s: "
             f"{r['seed0_first_50_episodes_identical_to_train']}.",
