@@ -299,18 +299,9 @@ CASES = {
     "StackedQNetwork empty": (lambda: engine.StackedQNetwork([]), TypeError, "networks"),
     "StackedQNetwork forward": (lambda: stacked()(torch.zeros(3, 5, 4)), ValueError, "obs"),
     "StackedQNetwork network": (lambda: stacked().network(2), ValueError, "k must"),
-    "loss_and_grads obs": (lambda: engine.loss_and_grads(stacked(), torch.zeros(2, 5, 3),
-                                                         torch.zeros(2, 5, dtype=torch.int64),
-                                                         torch.zeros(2, 5), "huber"),
-                           ValueError, "obs"),
-    "loss_and_grads actions": (lambda: engine.loss_and_grads(stacked(), torch.zeros(2, 5, 4),
-                                                             torch.zeros(2, 5),
-                                                             torch.zeros(2, 5), "huber"),
-                               ValueError, "actions"),
-    "loss_and_grads loss": (lambda: engine.loss_and_grads(stacked(), torch.zeros(2, 5, 4),
-                                                          torch.zeros(2, 5, dtype=torch.int64),
-                                                          torch.zeros(2, 5), "l1"),
-                            ValueError, "loss"),
+    "per_agent_loss huber": (lambda: engine.per_agent_loss(torch.zeros(2, 5), torch.zeros(2, 5),
+                                                            torch.ones(3, 1, dtype=torch.bool)),
+                              ValueError, "huber"),
     "clip_per_agent max_norm": (lambda: engine.clip_per_agent([torch.ones(2, 3)], 0.0),
                                 ValueError, "max_norm"),
     "clip_per_agent grads": (lambda: engine.clip_per_agent("g", 1.0), TypeError, "grads"),
@@ -373,7 +364,7 @@ def test_a_bad_gradient_leaves_the_stacked_adam_and_its_parameters_alone():
     adam = engine.StackedAdam(params, lr=0.1)
     with pytest.raises(ValueError, match="grads must be a list of tensors of the shapes"):
         adam.step([torch.ones(2, 3), torch.ones(2, 3)])
-    assert all(p.abs().sum() == 0 for p in params) and adam.steps[0] == 0
+    assert all(p.abs().sum() == 0 for p in params) and adam.step_count == 0
 
 
 def test_a_bad_epsilon_schedule_fails_before_the_first_step(monkeypatch):

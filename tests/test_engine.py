@@ -20,12 +20,14 @@ from utils.engine import (
     default_device,
     evaluate_greedy_many,
     is_plain_cartpole,
-    loss_and_grads,
+    per_agent_loss,
     targets,
     train_many,
 )
+from utils.engine.sampling import IndexSampler
 from utils.networks import QNetwork
 from utils.replay import Batch, ReplayBuffer
+from utils.seeding import spawn_rngs
 from utils.train import train
 
 TINY = dict(total_steps=600, learning_starts=100, batch_size=16, buffer_size=1000,
@@ -152,7 +154,9 @@ def test_evaluation_during_training_matches_train_and_stops():
 def test_a_stopped_agent_keeps_its_target_network_as_it_was_at_the_stop(monkeypatch):
     """Agent 0 is solved at step 200 and stops; agent 1 trains on to step 600."""
     monkeypatch.setattr(
-        many, "evaluate_greedy_many", lambda env_id, net, seeds, episodes: np.array([[1.0], [0.0]])
+        many,
+        "evaluate_greedy_many",
+        lambda env_id, net, seeds, episodes: np.array([[1.0 if s == 0 else 0.0] for s in seeds]),
     )
     config = DQNConfig(**{**TINY, "eval_every": 200, "solved_return": 1.0,
                           "stop_when_solved": True, "target_update_period": 30})  # fmt: skip
@@ -203,37 +207,48 @@ def test_train_many_on_gpu_matches_cpu():
         assert next(b.q_network.parameters()).device.type == "cpu"
 
 
-def test_stacked_adam_matches_torch_adam_exactly():
+def test_stacked_adam_matches_torch_adam_with_each_agents_step_size():
     torch.manual_seed(0)
     start = [torch.randn(3, 4, 5), torch.randn(3, 1, 5)]
-    ours = [p.clone().requires_grad_() for p in start]
-    theirs = [p.clone().requires_grad_() for p in start]
-    lean, reference = StackedAdam(ours, lr=0.01), torch.optim.Adam(theirs, lr=0.01, fused=True)
+    rates = [0.01, 0.003, 0.02]
+    ours = [p.clone() for p in start]
+    theirs = [[p[k].clone().requires_grad_() for p in start] for k in range(3)]
+    lean = StackedAdam(ours, lr=rates)
+    reference = [torch.optim.Adam(theirs[k], lr=rates[k], fused=True) for k in range(3)]
     for step in range(5):
         grads = [torch.randn_like(p) for p in start]
-        for p, g in zip(theirs, grads, strict=True):
-            p.grad = g.clone()
-        lean.param_groups[0]["lr"] = reference.param_groups[0]["lr"] = 0.01 / (step + 1)
+        for k in range(3):
+            for p, g in zip(theirs[k], grads, strict=True):
+                p.grad = g[k].clone()
+            reference[k].param_groups[0]["lr"] = rates[k] / (step + 1)
+            reference[k].step()
+        lean.set_lr([r / (step + 1) for r in rates])
         lean.step(grads)
-        reference.step()
-    for a, b in zip(ours, theirs, strict=True):
-        assert torch.equal(a, b)
+    for k in range(3):
+        for a, b in zip(ours, theirs[k], strict=True):
+            torch.testing.assert_close(a[k], b, rtol=1e-6, atol=1e-7)
 
 
-@pytest.mark.parametrize("hidden, loss", [((16, 8), "huber"), ((5,), "mse"), ((), "huber")])
-def test_written_out_gradients_equal_autograd_exactly(hidden, loss):
-    torch.manual_seed(1)
-    net = StackedQNetwork([QNetwork(4, 3, hidden) for _ in range(3)])
-    obs, actions = torch.randn(3, 32, 4), torch.randint(0, 3, (3, 32))
-    y = 3 * torch.randn(3, 32)  # big and small errors: both sides of Huber's kink
-    loss_per_agent, q_all, grads = loss_and_grads(net, obs, actions, y, loss)
-    q_ref = net(obs)
-    loss_ref = q_loss(q_ref.gather(2, actions[..., None]).squeeze(2), y, loss)
-    grads_ref = torch.autograd.grad(loss_ref.sum(), list(net.parameters()))
-    assert torch.equal(loss_per_agent, loss_ref) and torch.equal(q_all, q_ref)
-    assert len(grads) == len(grads_ref)
-    for g, g_ref in zip(grads, grads_ref, strict=True):
-        assert torch.equal(g, g_ref)
+def test_stacked_adam_gives_an_agent_the_same_numbers_in_any_batch():
+    """Unlike torch's fused Adam, whose scalar tail rounds the last elements differently."""
+    torch.manual_seed(0)
+    start, grads = torch.randn(11, 1, 3), torch.randn(20, 11, 1, 3)
+    alone, together = start[4:5].clone(), start.clone()
+    one, many = StackedAdam([alone], lr=0.01), StackedAdam([together], lr=0.01)
+    for g in grads:
+        one.step([g[4:5]])
+        many.step([g])
+    assert torch.equal(alone[0], together[4])
+
+
+def test_per_agent_loss_keeps_each_agents_own_loss():
+    torch.manual_seed(0)
+    q, y = torch.randn(3, 8), 3 * torch.randn(3, 8)
+    huber = torch.tensor([[True], [False], [True]])
+    mixed = per_agent_loss(q, y, huber)
+    assert torch.equal(mixed[[0, 2]], q_loss(q, y, "huber")[[0, 2]])
+    assert torch.equal(mixed[1], q_loss(q, y, "mse")[1])
+    assert torch.equal(per_agent_loss(q, y, True), q_loss(q, y, "huber"))
 
 
 def _one_batch() -> Batch:
@@ -318,3 +333,88 @@ def test_no_core_module_imports_the_engine_or_a_lesson():
                 names = [node.module]
             for name in names:
                 assert not name.startswith(("utils.engine", "utils.lessons")), (path.name, name)
+
+
+ARMS = {  # every setting that may differ inside one batch, each changed in one arm
+    "base": {},
+    "learning rate and schedule": {"learning_rate": 3e-3, "learning_rate_end": 0.0},
+    "one network": {"target_update_period": None},
+    "soft sync": {"target_update_period": 1, "tau": 0.05},
+    "period": {"target_update_period": 20},
+    "mse": {"loss": "mse"},
+    "double": {"double_dqn": True},
+    "gamma": {"gamma": 0.9},
+    "exploration": {"epsilon_start": 0.5, "epsilon_end": 0.2, "epsilon_decay_steps": 100},
+    "clipping": {"max_grad_norm": 0.5},
+    "reward scale": {"reward_scale": 0.1},
+}
+
+
+def test_each_agent_of_a_mixed_batch_learns_exactly_as_it_does_alone():
+    configs = [DQNConfig(**{**TINY, **changes}) for changes in ARMS.values()]
+    seeds = list(range(len(configs)))
+    mixed = train_many("CartPole-v1", configs, seeds, progress=False)
+    for name, config, seed, run in zip(ARMS, configs, seeds, mixed, strict=True):
+        (alone,) = train_many("CartPole-v1", config, [seed], progress=False)
+        assert run.config == config, name
+        np.testing.assert_array_equal(run.history.losses, alone.history.losses, err_msg=name)
+        np.testing.assert_array_equal(run.history.max_q, alone.history.max_q, err_msg=name)
+        np.testing.assert_array_equal(
+            run.history.episode_returns, alone.history.episode_returns, err_msg=name
+        )
+        for a, b in zip(run.q_network.parameters(), alone.q_network.parameters(), strict=True):
+            assert torch.equal(a, b), name
+        assert (run.target_network is None) == (config.target_update_period is None), name
+
+
+def test_a_mixed_batch_equals_batches_of_each_config_with_the_same_seeds():
+    """Two arms of five seeds in one batch, or each arm in a batch of its own."""
+    arms = [DQNConfig(**TINY), DQNConfig(**{**TINY, "target_update_period": None, "gamma": 0.95})]
+    seeds = [3, 4, 5, 6, 7]
+    together = train_many("CartPole-v1", [arms[0]] * 5 + [arms[1]] * 5, seeds * 2, progress=False)
+    for i, arm in enumerate(arms):
+        apart = train_many("CartPole-v1", arm, seeds, progress=False)
+        for a, b in zip(together[5 * i : 5 * i + 5], apart, strict=True):
+            np.testing.assert_array_equal(a.history.losses, b.history.losses)
+
+
+@pytest.mark.parametrize("field, value", [("hidden_sizes", (8,)), ("batch_size", 8),
+                                          ("buffer_size", 500), ("total_steps", 700),
+                                          ("learning_starts", 50),
+                                          ("train_frequency", 2)])  # fmt: skip
+def test_a_mixed_batch_must_share_the_shape_fields(field, value):
+    configs = [DQNConfig(**TINY), DQNConfig(**{**TINY, field: value})]
+    with pytest.raises(ValueError, match=rf"config\[1\]\.{field}"):
+        train_many("CartPole-v1", configs, [0, 1], progress=False)
+
+
+def test_a_mixed_batch_needs_one_valid_config_per_seed():
+    with pytest.raises(ValueError, match="one DQNConfig per seed"):
+        train_many("CartPole-v1", [DQNConfig(**TINY)], [0, 1], progress=False)
+    with pytest.raises(TypeError, match=r"config\[1\]"):
+        train_many("CartPole-v1", [DQNConfig(**TINY), {"gamma": 0.9}], [0, 1], progress=False)
+    with pytest.raises(ValueError, match="gamma"):
+        train_many("CartPole-v1", [DQNConfig(**TINY), DQNConfig(gamma=2.0)], [0, 1])
+
+
+def test_agents_evaluate_and_stop_on_their_own_settings():
+    fast = DQNConfig(**{**TINY, "eval_every": 200, "eval_episodes": 3, "solved_return": 0.0,
+                        "stop_when_solved": True})  # fmt: skip
+    slow = DQNConfig(**{**TINY, "eval_every": 300, "eval_episodes": 2})
+    runs = train_many("CartPole-v1", [fast, slow], [0, 1], progress=False)
+    assert runs[0].global_step == 200 and runs[1].global_step == 600
+    assert list(runs[1].history.eval_steps) == [300, 600]
+    (alone,) = train_many("CartPole-v1", slow, [1], progress=False)
+    np.testing.assert_array_equal(runs[1].history.eval_returns, alone.history.eval_returns)
+
+
+@pytest.mark.parametrize("sizes", [[1, 2, 3, 7, 1000, 50_000], [2**31 + 1, 3 * 2**30 + 7]])
+def test_index_sampler_draws_what_rng_integers_draws(sizes):
+    """Every agent's indices equal rng.integers(0, size, batch), also where NumPy rejects a
+    draw (half the draws near 2**31, so the one-by-one path runs too)."""
+    reference = [spawn_rngs(seed, 3)[2] for seed in range(4)]
+    sampler = IndexSampler([spawn_rngs(seed, 3)[2] for seed in range(4)], batch_size=64)
+    for t in range(400):
+        size = sizes[t % len(sizes)]
+        expected = np.stack([rng.integers(0, size, 64) for rng in reference])
+        np.testing.assert_array_equal(sampler(size), expected)

@@ -204,10 +204,40 @@ class ReplayBuffer:
         if device is not None and not isinstance(device, (str, torch.device)):
             raise TypeError(f"device must be a str or torch.device, got {type(device).__name__}")
         if stacked:
-            idx = np.stack([r.integers(0, self.size, batch_size) for r in rngs])
-            rows, lead = (idx + self._offsets).ravel(), (self.n_agents, batch_size)
+            indices = np.stack([r.integers(0, self.size, batch_size) for r in rngs])
         else:
-            rows, lead = rngs[0].integers(0, self.size, batch_size), (batch_size,)
+            indices = rngs[0].integers(0, self.size, batch_size)
+        return self.gather(indices, device)
+
+    def gather(self, indices: np.ndarray, device: torch.device | str | None = None) -> Batch:
+        """Return the transitions at ``indices`` as a :class:`Batch` (what :meth:`sample` returns).
+
+        Args:
+            indices: ``(K, batch)`` int64 slots, row ``k`` from agent ``k``'s buffer, or
+                ``(batch,)`` for a single buffer; each in ``[0, len(self))``.
+            device: Put the tensors there (default: the CPU, where they are stored).
+
+        Raises:
+            ValueError: If ``indices`` is not an integer array of those shapes and range.
+        """
+        if (
+            not isinstance(indices, np.ndarray)
+            or indices.dtype.kind not in "iu"
+            or indices.ndim not in (1, 2)
+            or (indices.ndim == 2 and indices.shape[0] != self.n_agents)
+            or (indices.ndim == 1 and self.n_agents != 1)
+            or indices.size == 0
+            or indices.min() < 0
+            or indices.max() >= self.size
+        ):
+            raise ValueError(
+                f"indices must be integers in [0, {self.size}) of shape ({self.n_agents}, batch)"
+                + (" or (batch,)" if self.n_agents == 1 else "")
+            )
+        if indices.ndim == 2:
+            rows, lead = (indices + self._offsets).ravel(), indices.shape
+        else:
+            rows, lead = indices, indices.shape
         picked = self._rows.take(rows, axis=0)  # (K * batch, row): slice it with NumPy views
         d, obs_shape = self._d, (*lead, *self.obs_shape)
 

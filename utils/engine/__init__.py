@@ -1,9 +1,10 @@
 """The fast engine: many DQN agents trained at once, off the path a learner reads.
 
-:func:`train_many` trains K seeds of the agent :func:`utils.train.train` defines as one
-batched computation: stacked networks (:class:`StackedQNetwork`) with a written-out backward
-pass and a lean fused Adam, NumPy-vectorised CartPoles, and a fast greedy evaluation. Agent
-``k`` is the reference trainer's agent for ``seeds[k]`` (tested).
+:func:`train_many` trains K seeds of the agent :func:`utils.train.train` defines, with one
+config or one config per seed, as one batched computation: stacked networks
+(:class:`StackedQNetwork`) trained by autograd and a fused Adam per agent, replay
+indices drawn for all agents in one NumPy computation, NumPy-vectorised CartPoles, and a fast
+greedy evaluation. Agent ``k`` is the reference trainer's agent for ``seeds[k]`` (tested).
 
 The core modules (``dqn``, ``train``, ``networks``, ``replay``, ...) never import this
 package; it imports them.
@@ -16,7 +17,8 @@ from utils.engine.many import (
     targets,
     train_many,
 )
-from utils.engine.stacked import StackedAdam, StackedQNetwork, clip_per_agent, loss_and_grads
+from utils.engine.settings import SHARED_FIELDS, check_configs
+from utils.engine.stacked import StackedAdam, StackedQNetwork, clip_per_agent, per_agent_loss
 from utils.engine.vector_envs import (
     CartPoles,
     SyncEnvs,
@@ -27,17 +29,19 @@ from utils.engine.vector_envs import (
 
 __all__ = [
     "DEVICE_ENV_VAR",
+    "SHARED_FIELDS",
     "TERMINAL_FLAGS",
     "CartPoles",
     "StackedAdam",
     "StackedQNetwork",
     "SyncEnvs",
+    "check_configs",
     "clip_per_agent",
     "default_device",
     "evaluate_greedy_many",
     "is_plain_cartpole",
-    "loss_and_grads",
     "make_envs",
+    "per_agent_loss",
     "targets",
     "train_many",
 ]

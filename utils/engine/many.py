@@ -13,16 +13,17 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from utils._checks import check_bool, check_choice
+from utils._checks import check_bool, check_choice, check_probability
 from utils.config import DQNConfig
-from utils.dqn import double_dqn_target, hard_update, q_loss, soft_update, td_target
-from utils.engine.stacked import StackedAdam, StackedQNetwork, clip_per_agent, loss_and_grads
+from utils.dqn import hard_update, soft_update
+from utils.engine.sampling import IndexSampler
+from utils.engine.settings import AgentSettings, check_configs
+from utils.engine.stacked import StackedAdam, StackedQNetwork, _clip, per_agent_loss
 from utils.engine.vector_envs import check_seeds, evaluate_greedy_many, make_envs
 from utils.envs import require_dqn_env
 from utils.networks import QNetwork, flush_denormal, torch_threads
 from utils.replay import Batch, ReplayBuffer
 from utils.runs import DQNRun, History
-from utils.schedules import LinearSchedule
 from utils.seeding import spawn_rngs
 from utils.train import check_training_args
 
@@ -86,21 +87,43 @@ def targets(
     """
     if not isinstance(batch, Batch):
         raise TypeError(f"batch must be a utils.replay.Batch, got {type(batch).__name__}")
+    gamma = check_probability("gamma", gamma)
     check_bool("double_dqn", double_dqn)
     check_bool("mask_terminal", mask_terminal)
     check_bool("stop_target_gradients", stop_target_gradients)
-    terminated = batch.terminated if mask_terminal else torch.zeros_like(batch.terminated)
     with torch.set_grad_enabled(not stop_target_gradients):
-        next_q = target_network(batch.next_obs)
-        if double_dqn:
-            next_q_online = q_network(batch.next_obs)
-            return double_dqn_target(batch.rewards, next_q_online, next_q, terminated, gamma)
-        return td_target(batch.rewards, next_q, terminated, gamma)
+        return _targets(batch, q_network, target_network, gamma, double_dqn, mask_terminal)
+
+
+def _targets(
+    batch: Batch,
+    q_network: torch.nn.Module,
+    target_network: torch.nn.Module,
+    gamma: float | torch.Tensor,
+    double_dqn: bool | torch.Tensor,
+    mask_terminal: bool,
+) -> torch.Tensor:
+    """:func:`targets` unchecked, with ``gamma`` and ``double_dqn`` also ``(K, 1)`` per agent.
+
+    The operations of :func:`~utils.dqn.td_target` and :func:`~utils.dqn.double_dqn_target`
+    in the same order. With Double DQN for some agents only, both rules' actions are found
+    and each agent keeps its own: the value at the argmax is the max, to the bit.
+    """
+    terminated = batch.terminated if mask_terminal else torch.zeros_like(batch.terminated)
+    next_q = target_network(batch.next_obs)
+    if double_dqn is False:
+        best = next_q.amax(-1)
+    else:
+        pick = q_network(batch.next_obs).argmax(-1, keepdim=True)
+        if double_dqn is not True:
+            pick = torch.where(double_dqn[..., None], pick, next_q.argmax(-1, keepdim=True))
+        best = next_q.gather(-1, pick).squeeze(-1)
+    return batch.rewards + gamma * (1.0 - terminated) * best
 
 
 def train_many(
     env_id: str,
-    config: DQNConfig,
+    config: DQNConfig | Sequence[DQNConfig],
     seeds: Sequence[int],
     *,
     progress: bool = True,
@@ -113,12 +136,20 @@ def train_many(
 ) -> list[DQNRun]:
     """Train ``len(seeds)`` independent agents at once and return one run per seed.
 
-    Agent ``k`` is the agent :func:`utils.train.train` would produce with ``seeds[k]``: same
-    initial weights, environment, exploration and replay samples, so its episodes match
-    (exactly while floating-point sums agree; batched matrix products may round differently in
-    late digits). Nothing is shared between agents: K environments step together, the K
-    networks live in stacked weight tensors evaluated with batched matrix products, and the K
-    replay buffers are one preallocated array.
+    Agent ``k`` is the agent :func:`utils.train.train` would produce with ``seeds[k]`` and its
+    config: same initial weights, environment, exploration and replay samples, so its episodes
+    match (exactly while floating-point sums agree; batched matrix products may round
+    differently in late digits). Nothing is shared between agents: K environments step
+    together, the K networks live in stacked weight tensors evaluated with batched matrix
+    products, and the K replay buffers are one preallocated array.
+
+    The agents may have different configs (one per seed): the arms of an experiment or a sweep
+    then train as one batch, and agent ``k`` learns exactly as it would in a batch of its own
+    config (tested). They must share the fields in
+    :data:`~utils.engine.settings.SHARED_FIELDS` (network, batch and buffer sizes, the step
+    budget, when updates start and how often); everything else (learning rate and its
+    schedule, target period or none, ``tau``, loss, Double DQN, gamma, exploration, gradient
+    clipping, reward scale, evaluation and stopping) may differ.
 
     The last three arguments switch off parts of the correct algorithm, one at a time, for
     Lesson 5 (see :mod:`utils.lessons.lesson5_bugs`); their defaults are the correct DQN.
@@ -127,13 +158,16 @@ def train_many(
 
     Args:
         env_id: A Gymnasium id with a flat Box observation and a Discrete action space.
-        config: Hyperparameters shared by all agents; validated first.
-        seeds: Distinct seeds, one per agent.
+        config: Hyperparameters shared by all agents, or a sequence of configs, one per seed;
+            validated first.
+        seeds: One seed per agent; distinct among agents of one config (arms of an experiment
+            may share them).
         progress: Show a ``tqdm`` progress bar.
         callback: Called as ``callback(global_step, q_network, target_network)`` after every
             gradient update, with the stacked networks (agent ``k`` is slice ``k``; use
             ``q_network(obs)`` on ``(K, batch, obs_dim)`` inputs). ``target_network`` is None
-            without a target network.
+            when no agent has a target network (in a mixed batch, the slices of agents without
+            one hold the online weights as they were before the update).
         threads: Torch threads while training (restored afterwards).
         device: Where the stacked networks train; default :func:`default_device` (the CPU).
             The returned runs' networks are on the CPU either way.
@@ -146,10 +180,16 @@ def train_many(
         A list of :class:`~utils.runs.DQNRun`, in the order of ``seeds``.
 
     Raises:
-        TypeError, ValueError: On a bad argument, before anything runs.
+        TypeError, ValueError: On a bad argument, before anything runs; a field of
+            ``SHARED_FIELDS`` that differs between configs is named.
     """
-    check_training_args(env_id, config, progress, callback, threads)
-    seeds = check_seeds(seeds)
+    seeds = check_seeds(seeds, distinct=isinstance(config, DQNConfig))
+    configs = check_configs(config, len(seeds))
+    pairs = [(seed, c) for seed, c in zip(seeds, configs, strict=True)]
+    repeated = [pair[0] for i, pair in enumerate(pairs) if pair in pairs[:i]]
+    if repeated:
+        raise ValueError(f"seeds must be distinct among agents of one config, got {repeated} twice")
+    check_training_args(env_id, configs[0], progress, callback, threads)
     device = default_device() if device is None else _check_device(device)
     check_choice("terminal_flag", terminal_flag, TERMINAL_FLAGS)
     check_bool("mask_terminal", mask_terminal)
@@ -160,7 +200,7 @@ def train_many(
         stop_target_gradients=stop_target_gradients,
     )
     with torch_threads(threads), flush_denormal():
-        return _train_many(env_id, config, seeds, progress, callback, device, **switches)
+        return _train_many(env_id, configs, seeds, progress, callback, device, **switches)
 
 
 class _Exploration:
@@ -179,17 +219,20 @@ class _Exploration:
         self.random = np.stack([r.integers(n_actions, size=self.SIZE) for r in action_rngs])
         self.used = np.zeros(len(action_rngs), dtype=np.int64)
 
-    def actions(self, greedy: np.ndarray, epsilon: float) -> np.ndarray:
-        """Return ``(K,)`` actions: each agent's random one with probability ``epsilon``."""
+    def explores(self, epsilon: float | np.ndarray) -> np.ndarray:
+        """Flip this step's coins: ``(K,)`` True where an agent acts at random."""
         if self.i == self.SIZE:
             self.u = np.stack([r.random(self.SIZE) for r in self.explore_rngs], axis=1)
             self.i = 0
-        mask = self.u[self.i] < epsilon
         self.i += 1
+        return self.u[self.i - 1] < epsilon
+
+    def actions(self, greedy: np.ndarray | None, mask: np.ndarray) -> np.ndarray:
+        """Return ``(K,)`` actions: each exploring agent's next random one, else ``greedy``."""
         if not mask.any():
             return greedy
         explore = np.flatnonzero(mask)
-        actions = greedy.copy()
+        actions = np.empty(len(mask), dtype=np.int64) if greedy is None else greedy.copy()
         actions[explore] = self.random[explore, self.used[explore]]
         self.used[explore] += 1
         for k in explore[self.used[explore] == self.SIZE]:
@@ -210,9 +253,10 @@ class _Recorder:
         self.episodes: list[list[tuple[float, int, int]]] = [[] for _ in range(n_agents)]
         self.evals: list[list[tuple[int, float]]] = [[] for _ in range(n_agents)]
 
-    def record_update(self, step: int, losses: torch.Tensor, max_q: torch.Tensor) -> None:
+    def record_update(self, step: int, losses: torch.Tensor, q_all: torch.Tensor) -> None:
         i = self.n_updates
-        self.losses[i], self.max_q[i] = losses.detach(), max_q.detach()
+        self.losses[i] = losses.detach()
+        torch.amax(q_all.detach(), (1, 2), out=self.max_q[i])
         self.update_steps[i] = step
         self.n_updates += 1
 
@@ -233,9 +277,52 @@ class _Recorder:
         )
 
 
+@torch.no_grad()
+def _greedy(q_network: StackedQNetwork, obs: np.ndarray, device: torch.device) -> np.ndarray:
+    """Each agent's greedy action ``(K,)`` for its observation ``obs`` ``(K, obs_dim)``."""
+    q = q_network._forward(torch.from_numpy(obs).to(device)[:, None])
+    return q.argmax(2).view(-1).cpu().numpy()
+
+
+def _sync(target_network: StackedQNetwork, q_network: StackedQNetwork, s: AgentSettings,
+          step: int) -> None:  # fmt: skip
+    """Refresh the agents whose target period divides ``step`` (hard copy or Polyak blend)."""
+    for period, tau, agents in s.sync_groups:
+        if step % period:
+            continue
+        if agents is None and tau == 1.0:
+            hard_update(target_network, q_network)
+            continue
+        if agents is None:
+            soft_update(target_network, q_network, tau)
+            continue
+        with torch.no_grad():
+            for t, o in zip(target_network.parameters(), q_network.parameters(), strict=True):
+                new = o.index_select(0, agents)
+                if tau != 1.0:
+                    new = t.index_select(0, agents).lerp_(new, tau)
+                t.index_copy_(0, agents, new)
+
+
+def _evaluate(env_id, q_network, seeds, s: AgentSettings, step, rec, stopped, target_network):
+    """Evaluate the agents due at ``step``; record it, and stop those that are solved."""
+    for episodes, agents in s.evaluations_due(step, stopped).items():
+        if len(agents) == q_network.n_agents:
+            net = q_network
+        else:  # a few agents: evaluate copies of just them
+            net = StackedQNetwork([q_network.network(k) for k in agents])
+        returns = evaluate_greedy_many(env_id, net, [seeds[k] for k in agents], episodes)
+        for k, mean in zip(agents, returns.mean(axis=1), strict=True):
+            c = s.configs[k]
+            rec.evals[k].append((step, float(mean)))
+            if c.stop_when_solved and mean >= c.solved_return:
+                target = None if s.one_network[k] else target_network.network(k)
+                stopped[k] = (step, q_network.network(k), target)
+
+
 def _train_many(
     env_id: str,
-    config: DQNConfig,
+    configs: list[DQNConfig],
     seeds: list[int],
     progress: bool,
     callback: StackedCallback | None,
@@ -245,30 +332,28 @@ def _train_many(
     mask_terminal: bool,
     stop_target_gradients: bool,
 ) -> list[DQNRun]:
-    k_agents = len(seeds)
+    k_agents, config = len(seeds), configs[0]  # config: the fields all agents share
+    s = AgentSettings(configs, device)
     with contextlib.closing(gym.make(env_id)) as probe:
         obs_dim, n_actions = require_dqn_env(probe)
-    envs = make_envs(env_id, seeds)
+    envs = make_envs(env_id, seeds, distinct=False)
 
-    streams = [spawn_rngs(s, 3) for s in seeds]  # exploration, random actions, replay
+    streams = [spawn_rngs(seed, 3) for seed in seeds]  # exploration, random actions, replay
     nets = []
-    for s in seeds:
-        torch.manual_seed(s)
+    for seed in seeds:
+        torch.manual_seed(seed)
         nets.append(QNetwork(obs_dim, n_actions, config.hidden_sizes))
     q_network = StackedQNetwork(nets).to(device)
     target_network = None
-    if config.target_update_period is not None:
+    if s.any_target:
         target_network = copy.deepcopy(q_network).requires_grad_(False)
     net_for_targets = q_network if target_network is None else target_network
     params = list(q_network.parameters())
-    optimizer = StackedAdam(params, config.learning_rate)
+    optimizer = StackedAdam(params, s.learning_rate_at(0), s.lr_of)
     buffer = ReplayBuffer(config.buffer_size, (obs_dim,), n_agents=k_agents)
-    epsilon = LinearSchedule(config.epsilon_start, config.epsilon_end, config.epsilon_decay_steps)
     rec = _Recorder(config, k_agents, device)
-    exploration = _Exploration([s[0] for s in streams], [s[1] for s in streams], n_actions)
-    replay_rngs = [s[2] for s in streams]
-    rows = torch.arange(k_agents, device=device)[:, None]
-    columns = torch.arange(config.batch_size, device=device)
+    exploration = _Exploration([r[0] for r in streams], [r[1] for r in streams], n_actions)
+    sampler = IndexSampler([r[2] for r in streams], config.batch_size)
 
     start = time.perf_counter()
     global_step, interrupted = 0, False
@@ -279,79 +364,66 @@ def _train_many(
     bar = tqdm(total=config.total_steps, disable=not progress, desc=f"{env_id} x{k_agents}")
     try:
         for global_step in range(1, config.total_steps + 1):
-            with torch.no_grad():
-                q = q_network(torch.from_numpy(obs).to(device)[:, None])
-                greedy = q.argmax(-1)[:, 0].cpu().numpy()
-            actions = exploration.actions(greedy, epsilon(global_step - 1))
+            explore = exploration.explores(s.epsilon(global_step - 1))
+            greedy = None if explore.all() else _greedy(q_network, obs, device)
+            actions = exploration.actions(greedy, explore)
             next_obs, final_obs, rewards, terminated, truncated = envs.step(actions)
             done = terminated | truncated
             flag = done if store_truncated else terminated
-            buffer.add(obs, actions, rewards * config.reward_scale, final_obs, flag)
+            scaled = rewards if s.reward_scale is None else rewards * s.reward_scale
+            buffer.add(obs, actions, scaled, final_obs, flag)
             episode_return += rewards
             episode_length += 1
-            for k in np.flatnonzero(done):
-                rec.episodes[k].append(
-                    (float(episode_return[k]), int(episode_length[k]), global_step)
-                )
-                episode_return[k], episode_length[k] = 0.0, 0
-            obs = next_obs.astype(np.float32)
+            if done.any():
+                for k in np.flatnonzero(done):
+                    rec.episodes[k].append(
+                        (float(episode_return[k]), int(episode_length[k]), global_step)
+                    )
+                    episode_return[k], episode_length[k] = 0.0, 0
+            obs = next_obs.astype(np.float32, copy=False)
 
             if global_step > config.learning_starts and global_step % config.train_frequency == 0:
-                batch = buffer.sample(config.batch_size, replay_rngs, device)
-                y = targets(
-                    batch, q_network, net_for_targets, gamma=config.gamma,
-                    double_dqn=config.double_dqn, mask_terminal=mask_terminal,
-                    stop_target_gradients=stop_target_gradients,
-                )  # fmt: skip
-                if stop_target_gradients:  # the autograd numbers, without autograd's bookkeeping
-                    loss_per_agent, q_all, grads = loss_and_grads(
-                        q_network, batch.obs, batch.actions, y, config.loss
-                    )
-                else:  # the gradient also flows through y: autograd follows it
-                    q_all = q_network(batch.obs)
-                    loss_per_agent = q_loss(q_all[rows, columns, batch.actions], y, config.loss)
-                    for p in params:
-                        p.grad = None
-                    loss_per_agent.sum().backward()
-                    grads = [p.grad for p in params]
-                if config.max_grad_norm is not None:
-                    clip_per_agent(grads, config.max_grad_norm)
+                batch = buffer.gather(sampler(buffer.size), device)
+                with torch.set_grad_enabled(not stop_target_gradients):
+                    y = _targets(batch, q_network, net_for_targets, s.gamma, s.double_dqn,
+                                 mask_terminal)  # fmt: skip
+                q_all = q_network._forward(batch.obs)
+                q_taken = q_all.gather(2, batch.actions[..., None]).squeeze(2)
+                loss_per_agent = per_agent_loss(q_taken, y, s.huber)
+                for p in params:
+                    p.grad = None
+                loss_per_agent.sum().backward()  # agent k's loss reaches only slice k
+                grads = [p.grad for p in params]
+                if s.max_grad_norm is not None:
+                    _clip(grads, s.max_grad_norm)
                 optimizer.step(grads)
-                rec.record_update(global_step, loss_per_agent, q_all.flatten(1).amax(1))
+                rec.record_update(global_step, loss_per_agent, q_all)
                 if callback is not None:
                     callback(global_step, q_network, target_network)
-            if target_network is not None and global_step % config.target_update_period == 0:
-                if config.tau == 1.0:
-                    hard_update(target_network, q_network)
-                else:
-                    soft_update(target_network, q_network, config.tau)
-            if config.eval_every and global_step % config.eval_every == 0:
-                returns = evaluate_greedy_many(env_id, q_network, seeds, config.eval_episodes)
-                for k, mean in enumerate(returns.mean(axis=1)):
-                    if k not in stopped:
-                        rec.evals[k].append((global_step, float(mean)))
-                        if config.stop_when_solved and mean >= config.solved_return:
-                            target = None if target_network is None else target_network.network(k)
-                            stopped[k] = (global_step, q_network.network(k), target)
+            if target_network is not None:
+                _sync(target_network, q_network, s, global_step)
+            if s.any_eval:
+                _evaluate(env_id, q_network, seeds, s, global_step, rec, stopped, target_network)
                 if len(stopped) == k_agents:
                     break
-            optimizer.param_groups[0]["lr"] = config.learning_rate_at(global_step)
+            optimizer.set_lr(s.learning_rate_at(global_step))
             if global_step % 1000 == 0:
-                bar.update(1000)
+                bar.update(global_step - bar.n)
     except KeyboardInterrupt:
         interrupted = True
         global_step -= 1
     finally:
+        bar.update(global_step - bar.n)
         bar.close()
         envs.close()
     wall = time.perf_counter() - start
     runs = []
-    for k, s in enumerate(seeds):
+    for k, seed in enumerate(seeds):
         if k in stopped:
             last, net, target = stopped[k]
         else:
             last, net = global_step, q_network.network(k)
-            target = target_network.network(k) if target_network is not None else None
-        history = rec.history(k, last, config, wall)
-        runs.append(DQNRun(env_id, config, s, net, history, last, interrupted, target))
+            target = None if s.one_network[k] else target_network.network(k)
+        history = rec.history(k, last, configs[k], wall)
+        runs.append(DQNRun(env_id, configs[k], seed, net, history, last, interrupted, target))
     return runs

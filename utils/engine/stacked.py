@@ -1,4 +1,4 @@
-"""K Q-networks as one: stacked weights, a written-out backward pass, and a lean fused Adam."""
+"""K Q-networks as one: stacked weights, per-agent losses, clipping and a fused Adam."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import torch
 from torch import nn
 from torch.optim.adam import adam as adam_update
 
-from utils._checks import check_choice, check_float, check_int
-from utils.config import LOSSES
+from utils._checks import check_float, check_int
 from utils.dqn import q_loss
 from utils.networks import QNetwork
 
@@ -17,9 +16,10 @@ from utils.networks import QNetwork
 class StackedQNetwork(nn.Module):
     """K independent :class:`~utils.networks.QNetwork` s evaluated and trained as one.
 
-    Layer ``l`` keeps the weights of all K networks in one tensor ``(K, fan_in, fan_out)``, so a
-    forward pass is one batched matrix product per layer. No weight is shared: the gradient of
-    agent ``k``'s loss only reaches slice ``k``.
+    Layer ``l`` keeps the weights of all K networks in one tensor ``(K, fan_out, fan_in)``
+    (``nn.Linear``'s layout, so slice ``k`` is agent ``k``'s ``weight``) and the biases in
+    ``(K, 1, fan_out)``: a forward pass is one batched matrix product per layer. No weight is
+    shared: the gradient of agent ``k``'s loss only reaches slice ``k``.
 
     Shapes:
         ``forward``: ``(K, batch, obs_dim) -> (K, batch, n_actions)``.
@@ -44,7 +44,7 @@ class StackedQNetwork(nn.Module):
         per_net = [n.linears() for n in networks]
         n_layers = len(per_net[0])
         self.weights = nn.ParameterList(
-            nn.Parameter(torch.stack([layers[i].weight.detach().T for layers in per_net]).clone())
+            nn.Parameter(torch.stack([layers[i].weight.detach() for layers in per_net]).clone())
             for i in range(n_layers)
         )
         self.biases = nn.ParameterList(
@@ -67,49 +67,19 @@ class StackedQNetwork(nn.Module):
                 f"obs must have shape (K={self.n_agents}, batch, obs_dim={self.obs_dim}), "
                 f"got {tuple(obs.shape)}"
             )
-        return self._forward_with_inputs(obs)[0]
+        return self._forward(obs)
 
-    def _forward_with_inputs(self, obs: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """Return the Q-values and each layer's input (``obs``, then the ReLU outputs).
-
-        The inputs are what :meth:`_parameter_grads` needs to run the backward pass. Shapes as
-        :meth:`forward` (not checked here: this is the training loop's fast path).
-        """
-        inputs, x = [], obs
+    def _forward(self, obs: torch.Tensor) -> torch.Tensor:
+        """:meth:`forward` without the checks (the training loop's path)."""
         layers = list(self._layers())
+        x = obs
         for i, (w, b) in enumerate(layers):
-            inputs.append(x)
-            x = torch.baddbmm(b, x, w)
+            # x @ W^T + b as nn.Linear computes it; autograd's backward then forms each weight
+            # gradient as g^T @ x, with the long side last (MKL is slow on narrow products)
+            x = torch.baddbmm(b, x, w.mT)
             if i < len(layers) - 1:
                 x = torch.relu(x)
-        return x, inputs
-
-    @torch.no_grad()
-    def _parameter_grads(
-        self, inputs: list[torch.Tensor], grad_q: torch.Tensor
-    ) -> list[torch.Tensor]:
-        """Backpropagate ``grad_q`` (the loss's gradient at the Q-values) to every parameter.
-
-        The kernels autograd's backward of :meth:`forward` runs, in the same order, so the
-        result equals ``torch.autograd.grad`` exactly (tested) without the autograd engine's
-        per-operation bookkeeping, which for networks this small costs more than the products.
-
-        Args:
-            inputs: The layer inputs from :meth:`_forward_with_inputs`.
-            grad_q: ``(K, batch, n_actions)`` gradient of the loss with respect to the output.
-
-        Returns:
-            Gradients in the order of ``parameters()``: all weights, then all biases.
-        """
-        weights = [w for w, _ in self._layers()]
-        g, grad_w, grad_b = grad_q, [], []
-        for i in range(len(weights) - 1, -1, -1):
-            grad_w.append(inputs[i].transpose(1, 2).bmm(g))
-            grad_b.append(g.sum(1, keepdim=True))
-            if i > 0:  # back through layer i's weights, then the ReLU that made its input
-                g = g.bmm(weights[i].transpose(1, 2))
-                g = torch.ops.aten.threshold_backward(g, inputs[i], 0)
-        return grad_w[::-1] + grad_b[::-1]
+        return x
 
     def network(self, k: int) -> QNetwork:
         """Return agent ``k`` as an ordinary :class:`QNetwork` on the CPU (a copy)."""
@@ -117,72 +87,49 @@ class StackedQNetwork(nn.Module):
         net = QNetwork(self.obs_dim, self.n_actions, self.hidden_sizes)
         with torch.no_grad():
             for layer, (w, b) in zip(net.linears(), self._layers(), strict=True):
-                layer.weight.copy_(w[k].T)
+                layer.weight.copy_(w[k])
                 layer.bias.copy_(b[k, 0])
         return net
 
 
-@torch.no_grad()
-def loss_and_grads(
-    net: StackedQNetwork,
-    obs: torch.Tensor,
-    actions: torch.Tensor,
-    targets: torch.Tensor,
-    loss: str,
-) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
-    """TD loss per agent, Q-values, and the gradient of the summed loss for the stacked MLP.
-
-    Exactly what ``torch.autograd.grad(q_loss(...).sum(), net.parameters())`` returns (tested),
-    written out: with K agents the autograd engine's bookkeeping cost a third of an update.
-    Agent k's loss only involves slice k, so the gradient of the sum is each agent's own.
+def per_agent_loss(
+    q_taken: torch.Tensor, targets: torch.Tensor, huber: bool | torch.Tensor
+) -> torch.Tensor:
+    """Each agent's TD loss ``(K,)``: :func:`~utils.dqn.q_loss`, Huber or squared per agent.
 
     Args:
-        net: The stacked online networks.
-        obs: ``(K, batch, obs_dim)`` observations.
-        actions: ``(K, batch)`` int64 actions taken.
-        targets: ``(K, batch)`` TD targets (no gradient).
-        loss: ``'huber'`` or ``'mse'``.
-
-    Returns:
-        ``(loss_per_agent (K,), q_all (K, batch, n_actions), grads)``; ``grads`` in the order
-        of ``net.parameters()``.
+        q_taken: ``(K, batch)`` Q-values of the actions taken.
+        targets: ``(K, batch)`` TD targets.
+        huber: True (Huber for all), False (squared error for all), or a ``(K, 1)`` bool
+            tensor, True where an agent uses Huber (both are computed; each agent keeps its own).
     """
-    if not isinstance(net, StackedQNetwork):
-        raise TypeError(f"net must be a StackedQNetwork, got {type(net).__name__}")
-    for name, value in (("obs", obs), ("actions", actions), ("targets", targets)):
-        if not isinstance(value, torch.Tensor):
-            raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
-    k = net.n_agents
-    if obs.dim() != 3 or obs.shape[0] != k or obs.shape[2] != net.obs_dim:
-        raise ValueError(f"obs must have shape ({k}, batch, {net.obs_dim}), got {tuple(obs.shape)}")
-    if actions.shape != obs.shape[:2] or actions.dtype != torch.int64:
-        raise ValueError(
-            f"actions must be int64 of shape {tuple(obs.shape[:2])}, got {actions.dtype} "
-            f"{tuple(actions.shape)}"
-        )
-    check_choice("loss", loss, LOSSES)
-    q_all, inputs = net._forward_with_inputs(obs)
-    index = actions[..., None]
-    q_taken = q_all.gather(2, index).squeeze(2)
-    loss_per_agent = q_loss(q_taken, targets, loss)
-    # d(sum of per-agent means)/d(q_taken) = loss'(q_taken - targets) / batch
-    d_mean = torch.ones_like(q_taken) / q_taken.shape[-1]
-    if loss == "huber":
-        g = torch.ops.aten.smooth_l1_loss_backward(d_mean, q_taken, targets, 0, 1.0)
-    else:
-        g = torch.ops.aten.mse_loss_backward(d_mean, q_taken, targets, 0)
-    grad_q = torch.zeros_like(q_all).scatter_add_(2, index, g[..., None])  # taken action only
-    return loss_per_agent, q_all, net._parameter_grads(inputs, grad_q)
+    if huber is True or huber is False:
+        return q_loss(q_taken, targets, "huber" if huber else "mse")
+    if not isinstance(huber, torch.Tensor) or huber.shape != (q_taken.shape[0], 1):
+        raise ValueError(f"huber must be a bool or a ({q_taken.shape[0]}, 1) bool tensor")
+    both = torch.where(
+        huber, q_loss(q_taken, targets, "huber")[:, None], q_loss(q_taken, targets, "mse")[:, None]
+    )
+    return both[:, 0]
 
 
-def clip_per_agent(grads: list[torch.Tensor], max_norm: float) -> None:
+def clip_per_agent(grads: list[torch.Tensor], max_norm: float | torch.Tensor) -> None:
     """Clip each agent's gradient (slice k of every stacked gradient) to ``max_norm``, in place.
 
     Same rule as ``torch.nn.utils.clip_grad_norm_`` applied to each agent on its own.
+    ``max_norm`` may be a ``(K,)`` tensor, one bound per agent (``inf``: that agent unclipped).
     """
     if not isinstance(grads, list) or not all(isinstance(g, torch.Tensor) for g in grads):
         raise TypeError("grads must be a list of stacked gradient tensors (K, ...)")
-    max_norm = check_float("max_norm", max_norm, low=0.0, low_inclusive=False, finite=True)
+    if isinstance(max_norm, torch.Tensor):
+        if max_norm.shape != grads[0].shape[:1] or not bool((max_norm > 0).all()):
+            raise ValueError(f"max_norm must be > 0, one per agent: shape {grads[0].shape[:1]}")
+    else:
+        max_norm = check_float("max_norm", max_norm, low=0.0, low_inclusive=False, finite=True)
+    _clip(grads, max_norm)
+
+
+def _clip(grads: list[torch.Tensor], max_norm: float | torch.Tensor) -> None:
     sq = torch.stack([g.pow(2).flatten(1).sum(1) for g in grads]).sum(0)
     scale = (max_norm / (sq.sqrt() + 1e-6)).clamp(max=1.0)
     for g in grads:
@@ -190,33 +137,90 @@ def clip_per_agent(grads: list[torch.Tensor], max_norm: float) -> None:
 
 
 class StackedAdam:
-    """``torch.optim.Adam(params, lr, fused=True)`` for the stacked networks, without the wrapper.
+    """``torch.optim.Adam(fused=True)`` for the stacked networks: K Adams, each with its step size.
 
-    The same functional ``torch.optim.adam.adam`` call with the same fused kernel, defaults and
-    state, so the numbers are identical (tested); only ``Optimizer.step``'s per-call
-    bookkeeping (hooks, profiler ranges, state lookups) is skipped, which costs more than the
-    update itself when it runs 50,000 times. ``param_groups[0]["lr"]`` sets the step size.
-    Adam is element-wise, so on stacked weights it is K independent Adams.
+    The functional ``torch.optim.adam.adam`` with the fused kernel and Adam's defaults, called
+    without ``Optimizer.step``'s per-call bookkeeping. Adam is element-wise, so on stacked
+    weights it is K independent Adams. Two things are arranged so that agent ``k`` gets the
+    same numbers in any batch (tested):
+
+    - the fused kernel rounds a tensor's last few elements (its scalar tail) differently from
+      the vectorised rest, so a parameter whose per-agent size is not a multiple of 64 is
+      passed as one tensor per agent, which puts each agent's elements in the same place
+      whatever the batch;
+    - agents with their own step sizes form groups of consecutive agents (``groups`` labels;
+      default: equal ``lr``), one kernel call per group. Set a group's step size through
+      :meth:`set_lr`.
+
+    Args:
+        params: Stacked parameters, each ``(K, ...)``.
+        lr: The step size: one float, or one per agent.
+        groups: One label per agent; consecutive agents with one label share a step size.
     """
 
-    def __init__(self, params: list[torch.Tensor], lr: float):
-        if not isinstance(params, list) or not all(isinstance(p, torch.Tensor) for p in params):
-            raise TypeError("params must be a list of tensors")
-        lr = check_float("lr", lr, low=0.0, low_inclusive=False, finite=True)
+    def __init__(
+        self,
+        params: list[torch.Tensor],
+        lr: float | Sequence[float],
+        groups: Sequence[object] | None = None,
+    ):
+        if (
+            not isinstance(params, list)
+            or not params
+            or not all(isinstance(p, torch.Tensor) and p.dim() >= 1 for p in params)
+        ):
+            raise TypeError("params must be a non-empty list of stacked tensors (K, ...)")
+        self.n_agents = params[0].shape[0]
         self.params = params
         self.shapes = [p.shape for p in params]
-        self.param_groups = [{"lr": lr}]
         self.exp_avgs = [torch.zeros_like(p) for p in params]
         self.exp_avg_sqs = [torch.zeros_like(p) for p in params]
-        self.steps = [torch.zeros((), dtype=torch.float32, device=p.device) for p in params]
+        self.step_count = 0
+        labels = self._lrs(lr) if groups is None else list(groups)
+        if len(labels) != self.n_agents:
+            raise ValueError(f"groups must hold one label per agent ({self.n_agents})")
+        starts = [k for k in range(self.n_agents) if k == 0 or labels[k] != labels[k - 1]]
+        self.slices = [slice(a, b) for a, b in zip(starts, [*starts[1:], self.n_agents],
+                                                    strict=True)]  # fmt: skip
+        self.whole = [p[0].numel() % 64 == 0 for p in params]
+        self._state = [
+            (self._split(params, agents), self._split(self.exp_avgs, agents),
+             self._split(self.exp_avg_sqs, agents))
+            for agents in self.slices
+        ]  # fmt: skip
+        self._steps = [[torch.zeros(()) for _ in state[0]] for state in self._state]
+        self.set_lr(lr)
+
+    def _lrs(self, lr: float | Sequence[float]) -> list[float]:
+        if isinstance(lr, (int, float)) and not isinstance(lr, bool):
+            return [check_float("lr", lr, low=0.0, finite=True)] * self.n_agents
+        if isinstance(lr, (str, bytes)) or not isinstance(lr, Sequence) or len(lr) != self.n_agents:
+            raise TypeError(f"lr must be a float or a sequence of {self.n_agents} floats")
+        return [check_float("lr[k]", x, low=0.0, finite=True) for x in lr]
+
+    def _split(self, tensors: list[torch.Tensor], agents: slice) -> list[torch.Tensor]:
+        """Agents ``agents`` of each tensor: one slice, or one view per agent (see above)."""
+        out = []
+        for t, whole in zip(tensors, self.whole, strict=True):
+            out += [t[agents]] if whole else [t[k] for k in range(agents.start, agents.stop)]
+        return out
+
+    def set_lr(self, lr: float | Sequence[float]) -> None:
+        """Set the step size: one float, or one per agent (equal within each group)."""
+        lrs = self._lrs(lr)
+        self.lr = [lrs[agents.start] for agents in self.slices]
 
     @torch.no_grad()
     def step(self, grads: list[torch.Tensor]) -> None:
         """Take one Adam step with ``grads``, one per parameter, in the order of ``params``."""
         if not isinstance(grads, list) or [getattr(g, "shape", None) for g in grads] != self.shapes:
             raise ValueError(f"grads must be a list of tensors of the shapes {self.shapes}")
-        adam_update(
-            self.params, grads, self.exp_avgs, self.exp_avg_sqs, [], self.steps, fused=True,
-            amsgrad=False, beta1=0.9, beta2=0.999, lr=self.param_groups[0]["lr"],
-            weight_decay=0.0, eps=1e-8, maximize=False,
-        )  # fmt: skip
+        self.step_count += 1
+        for agents, (params, exp_avgs, exp_avg_sqs), steps, lr in zip(
+            self.slices, self._state, self._steps, self.lr, strict=True
+        ):
+            adam_update(
+                params, self._split(grads, agents), exp_avgs, exp_avg_sqs, [], steps,
+                fused=True, amsgrad=False, beta1=0.9, beta2=0.999, lr=lr, weight_decay=0.0,
+                eps=1e-8, maximize=False,
+            )  # fmt: skip

@@ -1,13 +1,14 @@
 """K environments stepped together, and the greedy evaluation of K agents at once.
 
-For plain CartPole both run on Gymnasium's NumPy-vectorised ``CartPoleVectorEnv`` (the same
-equations as ``gym.make("CartPole-v1")``, bit for bit, tested), whose start states are set
-here from each agent's own seeds so that nothing depends on the other agents. That reaches
-into the vector env's ``state``, ``steps`` and ``prev_done``: pyproject bounds gymnasium for it.
+For plain CartPole training steps :class:`CartPoles` (Gymnasium's CartPole equations on NumPy
+arrays, bit for bit, tested), with start states drawn from each agent's own seeds so that
+nothing depends on the other agents; the fast evaluation runs on Gymnasium's
+``CartPoleVectorEnv``, setting its ``state``: pyproject bounds gymnasium for it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Sequence
 
@@ -45,7 +46,7 @@ class SyncEnvs:
 
     def __init__(self, env_id: str, seeds: Sequence[int]):
         is_plain_cartpole(env_id)  # checks that env_id is registered
-        seeds = check_seeds(seeds)
+        seeds = check_seeds(seeds, distinct=False)
         self.envs = gym.vector.SyncVectorEnv(
             [lambda: gym.make(env_id)] * len(seeds),
             autoreset_mode=gym.vector.AutoresetMode.SAME_STEP,
@@ -72,71 +73,104 @@ class SyncEnvs:
 
 
 class CartPoles:
-    """K ``CartPole`` envs as one NumPy array (Gymnasium's ``CartPoleVectorEnv``).
+    """K ``CartPole`` envs as NumPy arrays, stepped by one set of array operations.
 
-    Same equations as K separate ``gym.make`` envs, bit for bit (tested), at a third of the
-    cost. Each pole is reset here, from its own generator seeded as a single env's
-    ``reset(seed=...)`` seeds it, so agent k's episodes are the ones :func:`utils.train.train`
-    sees and do not depend on the other agents. Interface as :class:`SyncEnvs`.
+    Gymnasium's ``CartPoleVectorEnv`` equations, written out in the same order (so K separate
+    ``gym.make`` envs give the same numbers, bit for bit: tested), without its per-step checks
+    and autoreset bookkeeping. Each pole is reset here, from its own generator seeded as a
+    single env's ``reset(seed=...)`` seeds it, so agent k's episodes are the ones
+    :func:`utils.train.train` sees and do not depend on the other agents. Interface as
+    :class:`SyncEnvs`.
     """
 
     def __init__(self, env_id: str, seeds: Sequence[int]):
-        from gymnasium.envs.classic_control.cartpole import CartPoleVectorEnv
-
         if not is_plain_cartpole(env_id):
             raise ValueError(
                 f"env_id must be a CartPole without constructor arguments, got {env_id!r}"
             )
-        seeds = check_seeds(seeds)
-        limit = gym.spec(env_id).max_episode_steps or np.iinfo(np.int32).max
-        self.venv = CartPoleVectorEnv(num_envs=len(seeds), max_episode_steps=limit)
-        self.venv.reset(seed=0)
+        seeds = check_seeds(seeds, distinct=False)
+        self.limit = gym.spec(env_id).max_episode_steps or np.iinfo(np.int64).max
+        with contextlib.closing(gym.make(env_id)) as env:
+            self.env = env.unwrapped  # its constants (gravity, masses, thresholds, ...)
+        if self.env.kinematics_integrator != "euler":
+            raise ValueError("CartPoles steps the Euler integrator only")
         self.rngs = [gym.utils.seeding.np_random(s)[0] for s in seeds]
+        self.state = np.zeros((4, len(seeds)))
+        self.steps = np.zeros(len(seeds), dtype=np.int64)
 
     def _start(self, k: int) -> np.ndarray:
         return self.rngs[k].uniform(low=-0.05, high=0.05, size=(4,))  # as CartPoleEnv.reset
 
     def reset(self) -> np.ndarray:
         """Start every pole from its own generator; return the ``(K, 4)`` observations."""
-        self.venv.state = np.stack([self._start(k) for k in range(len(self.rngs))], axis=1)
-        return self.venv.state.T.astype(np.float32)
+        self.state = np.stack([self._start(k) for k in range(len(self.rngs))], axis=1)
+        self.steps[:] = 0
+        return self.state.T.astype(np.float32)
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, ...]:
         """Step every pole with its action ``(K,)``; reset the ones whose episode ended."""
-        final_obs, rewards, terminated, truncated, _ = self.venv.step(actions)
+        e = self.env
+        x, x_dot, theta, theta_dot = self.state
+        force = np.sign(actions - 0.5) * e.force_mag
+        costheta = np.cos(theta)
+        sintheta = np.sin(theta)
+        temp = (force + e.polemass_length * np.square(theta_dot) * sintheta) / e.total_mass
+        thetaacc = (e.gravity * sintheta - costheta * temp) / (
+            e.length * (4.0 / 3.0 - e.masspole * np.square(costheta) / e.total_mass)
+        )
+        xacc = temp - e.polemass_length * thetaacc * costheta / e.total_mass
+        self.state = np.stack(
+            (
+                x + e.tau * x_dot,
+                x_dot + e.tau * xacc,
+                theta + e.tau * theta_dot,
+                theta_dot + e.tau * thetaacc,
+            )
+        )
+        x, theta = self.state[0], self.state[2]
+        terminated = (
+            (x < -e.x_threshold)
+            | (x > e.x_threshold)
+            | (theta < -e.theta_threshold_radians)
+            | (theta > e.theta_threshold_radians)
+        )
+        self.steps += 1
+        truncated = self.steps >= self.limit
+        rewards = np.ones(len(self.steps), dtype=np.float32)
+        final_obs = self.state.T.astype(np.float32)
         obs, done = final_obs, terminated | truncated
         if done.any():
             obs = final_obs.copy()
             for k in np.flatnonzero(done):
-                self.venv.state[:, k] = self._start(k)
-                obs[k] = self.venv.state[:, k]
-            self.venv.steps[done] = 0
-            self.venv.prev_done[:] = False  # we reset them: the library's autoreset must not
+                self.state[:, k] = self._start(k)
+                obs[k] = self.state[:, k]
+            self.steps[done] = 0
         return obs, final_obs, rewards, terminated, truncated
 
     def close(self) -> None:
-        """Close the vector env."""
-        self.venv.close()
+        """Nothing to release (the interface of :class:`SyncEnvs`)."""
 
 
-def check_seeds(seeds: Sequence[int]) -> list[int]:
-    """Return ``seeds`` as a list of distinct valid seeds, or raise naming ``seeds``."""
+def check_seeds(seeds: Sequence[int], distinct: bool = True) -> list[int]:
+    """Return ``seeds`` as a list of valid seeds (distinct unless told), or raise naming them."""
     if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence) or not seeds:
         raise TypeError(f"seeds must be a non-empty sequence of ints, got {seeds!r}")
     seeds = [check_seed("seeds[i]", s) for s in seeds]
-    if len(set(seeds)) != len(seeds):
+    if distinct and len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct, got {seeds}")
     return seeds
 
 
-def make_envs(env_id: str, seeds: Sequence[int]) -> CartPoles | SyncEnvs:
+def make_envs(env_id: str, seeds: Sequence[int], distinct: bool = True) -> CartPoles | SyncEnvs:
     """Return K envs for ``seeds``: NumPy CartPoles when possible, else a ``SyncVectorEnv``.
+
+    ``distinct=False`` allows a seed twice (two agents of different configs on one seed).
 
     Raises:
         TypeError, ValueError: If ``env_id`` is not registered or ``seeds`` are not distinct
             valid seeds.
     """
-    seeds = check_seeds(seeds)
+    seeds = check_seeds(seeds, distinct)
     return (CartPoles if is_plain_cartpole(env_id) else SyncEnvs)(env_id, seeds)
 
 
