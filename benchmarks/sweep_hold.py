@@ -73,6 +73,10 @@ CONFIGS: dict[str, dict] = {
     "mse_lr_1e-3_buffer_all": {"loss": "mse", "learning_rate": 1e-3, "buffer_size": 100_000},
     "mse_batch_128": {"loss": "mse", "batch_size": 128},
     "mse_lr_1e-3_double": {"loss": "mse", "learning_rate": 1e-3, "double_dqn": True},
+    # after the confirmation: can a slower target or step keep Q under the bound too?
+    "mse_c_1000": {"loss": "mse", "target_update_period": 1000},
+    "mse_c_500_lr_1e-3": {"loss": "mse", "target_update_period": 500, "learning_rate": 1e-3},
+    "mse_c_500_double": {"loss": "mse", "target_update_period": 500, "double_dqn": True},
 }
 """Overrides of ``cartpole_config`` (relative to the course's settings) tried by the sweep."""
 

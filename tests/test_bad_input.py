@@ -211,9 +211,10 @@ CASES = {
     "soft_update tau": (lambda: soft_update(net(), net(), 0.0), ValueError, "tau"),
     "soft_update widths": (lambda: soft_update(net((8,)), net((9,)), 0.5), ValueError,
                            "target and online"),
-    "impossible_q_bound gamma": (lambda: impossible_q_bound(1.5, 10), ValueError, "gamma"),
-    "impossible_q_bound steps": (lambda: impossible_q_bound(0.9, 0), ValueError, "max_steps"),
-    "impossible_q_bound reward": (lambda: impossible_q_bound(0.9, 5, INF), ValueError,
+    "impossible_q_bound gamma": (lambda: impossible_q_bound(1.5), ValueError, "gamma"),
+    "impossible_q_bound gamma 1": (lambda: impossible_q_bound(1.0), ValueError, "gamma"),
+    "impossible_q_bound negative": (lambda: impossible_q_bound(0.9, -1.0), ValueError, "max_reward"),
+    "impossible_q_bound reward": (lambda: impossible_q_bound(0.9, INF), ValueError,
                                   "max_reward"),
     # runs, evaluation of a network, checkpoints
     "evaluate_greedy continuous": (lambda: evaluate_greedy("Pendulum-v1", net(), 2), ValueError,

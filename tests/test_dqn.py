@@ -76,8 +76,8 @@ def test_hard_sync_copies_exactly_and_soft_sync_interpolates():
 
 
 def test_impossible_q_bound_for_cartpole():
-    assert impossible_q_bound(0.99, 500) == pytest.approx(99.34, abs=0.005)
-    assert impossible_q_bound(1.0, 500) == 500
+    assert impossible_q_bound(0.99) == pytest.approx(100.0)
+    assert impossible_q_bound(0.9, max_reward=2.0) == pytest.approx(20.0)
 
 
 @pytest.mark.parametrize(

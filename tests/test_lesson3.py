@@ -180,7 +180,7 @@ def runs():
 
 @pytest.fixture(scope="module")
 def explorer(runs) -> SingleNetworkExplorer:
-    return single_network_explorer(runs, impossible_q_bound(0.99, 500), grid_step=50, block=10)
+    return single_network_explorer(runs, impossible_q_bound(0.99), grid_step=50, block=10)
 
 
 def test_explorer_draws_at_build_and_offers_the_runs(explorer):

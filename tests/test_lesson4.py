@@ -26,7 +26,7 @@ from utils.lessons.lesson4_exercise import (
     check_soft_update,
 )
 
-BOUND = dqn.impossible_q_bound(0.99, 500)
+BOUND = dqn.impossible_q_bound(0.99)
 
 # --- the hard sync exercise ------------------------------------------------------------------
 

@@ -190,20 +190,27 @@ def soft_update(target: nn.Module, online: nn.Module, tau: float) -> None:
         t.lerp_(o, tau)
 
 
-def impossible_q_bound(gamma: float, max_steps: int, max_reward: float = 1.0) -> float:
-    """Return the largest discounted return possible: ``max_reward * (1 - gamma**T) / (1 - gamma)``.
+def impossible_q_bound(gamma: float, max_reward: float = 1.0) -> float:
+    """Return the value no Q-estimate can honestly exceed: ``max_reward / (1 - gamma)``.
 
-    For CartPole-v1 (reward 1 per step, at most 500 steps) with gamma = 0.99 this is 99.34;
-    no episode can earn more from its start state.
+    This is the course's one bound, drawn as "impossible" on every figure. For CartPole-v1
+    (reward 1 per step) with gamma = 0.99 it is 100: the discounted return of an episode that
+    earns the largest reward at every step and never ends.
 
-    A learner that (correctly) bootstraps through time-limit truncation estimates the return
-    of an episode that never ends, whose cap is ``max_reward / (1 - gamma)`` = 100 here: values
-    just under 100 in late training are that fixed point, not divergence. Values well above
-    100 are impossible either way.
+    Why not the smaller 99.34, the largest discounted return within CartPole's 500 steps? The
+    observation does not include the clock, and a time-limit cut is not terminal, so a learner
+    that bootstraps correctly through truncation estimates the return of an episode that goes
+    on: for a perfect policy its fixed point is exactly 100. Values between 99.34 and 100 are
+    that fixed point; a value above 100 is wrong under every policy.
+
+    Raises:
+        ValueError: If ``gamma`` is not in [0, 1) or ``max_reward`` is not a finite number
+            greater than 0.
     """
     gamma = check_probability("gamma", gamma)
-    max_steps = check_int("max_steps", max_steps, minimum=1)
+    if gamma >= 1.0:
+        raise ValueError(f"gamma must be in [0, 1) for a bound to exist, got {gamma}")
     max_reward = check_float("max_reward", max_reward, finite=True)
-    if gamma == 1.0:
-        return max_reward * max_steps
-    return max_reward * (1 - gamma**max_steps) / (1 - gamma)
+    if max_reward <= 0:
+        raise ValueError(f"max_reward must be greater than 0, got {max_reward}")
+    return max_reward / (1 - gamma)
