@@ -213,7 +213,8 @@ CASES = {
                            "target and online"),
     "impossible_q_bound gamma": (lambda: impossible_q_bound(1.5), ValueError, "gamma"),
     "impossible_q_bound gamma 1": (lambda: impossible_q_bound(1.0), ValueError, "gamma"),
-    "impossible_q_bound negative": (lambda: impossible_q_bound(0.9, -1.0), ValueError, "max_reward"),
+    "impossible_q_bound negative": (lambda: impossible_q_bound(0.9, -1.0), ValueError,
+                                    "max_reward"),
     "impossible_q_bound reward": (lambda: impossible_q_bound(0.9, INF), ValueError,
                                   "max_reward"),
     # runs, evaluation of a network, checkpoints

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from utils._checks import check_choice, check_float, check_int, check_probability
+from utils._checks import check_choice, check_float, check_probability
 from utils.config import LOSSES, DQNConfig, cartpole_config
 from utils.runs import DQNRun, History, evaluate_greedy, load, save
 
