@@ -29,6 +29,7 @@ from utils.dqn import (
 from utils.lessons.lesson5_bugs import bug_switches, train_with_bug
 from utils.networks import QNetwork, check_sizes, torch_threads
 from utils.replay import ReplayBuffer
+from utils.run_figures import bound_label
 from utils.runs import DQNRun, History
 from utils.schedules import LinearSchedule, as_schedule
 from utils.train import check_training_args, train
@@ -328,6 +329,9 @@ CASES = {
     "make_envs seeds": (lambda: engine.make_envs("CartPole-v1", [1, 1]), ValueError, "distinct"),
     "CartPoles env": (lambda: engine.CartPoles("Pendulum-v1", [0]), ValueError, "env_id"),
     "SyncEnvs env": (lambda: engine.SyncEnvs("Nope-v0", [0]), ValueError, "env_id"),
+    # primitives and Lesson 3's exercises
+    "bound_label nan": (lambda: bound_label(NAN), ValueError, "bound"),
+    "bound_label type": (lambda: bound_label("100"), TypeError, "bound"),
     # Lesson 5's bugs
     "bug_switches unknown": (lambda: bug_switches("typo"), ValueError, "bug"),
     "bug_switches type": (lambda: bug_switches(5), TypeError, "bug"),

@@ -139,7 +139,7 @@ def test_max_q_plot_keeps_block_maxima_and_draws_the_bound():
     assert ax.lines[-1].get_ydata()[0] == pytest.approx(99.34)
     assert ax.get_yscale() == "symlog"
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels == ["replay (2 seeds)", "bound 99.34"]
+    assert labels == ["replay (2 seeds)", "impossible above 99.34"]
 
 
 def test_max_q_plot_names_bad_input():

@@ -24,6 +24,7 @@ from utils._checks import check_float, check_int
 from utils.figures import block_reduce, figure_and_axes, finish_axes
 
 __all__ = [
+    "bound_label",
     "episode_curves",
     "is_run",
     "plot_max_q_vs_bound",
@@ -245,6 +246,19 @@ def run_summary(run: Any, bound: float | None, *, last: int = 10) -> dict[str, f
     }
 
 
+def bound_label(bound: float) -> str:
+    """Return the legend text of the course's bound line: ``"impossible above 100"``.
+
+    Every figure that draws :func:`utils.dqn.impossible_q_bound` names it this way, so the
+    line reads as what it is (no Q-value above it is possible), not as a target.
+
+    Raises:
+        TypeError, ValueError: If ``bound`` is not a finite number.
+    """
+    bound = check_float("bound", bound, finite=True)
+    return f"impossible above {bound:.4g}"
+
+
 def plot_max_q_vs_bound(
     curves: Mapping[str, tuple[np.ndarray, np.ndarray]],
     bound: float,
@@ -307,7 +321,7 @@ def plot_max_q_vs_bound(
                               label=shown if i == 0 else None)  # fmt: skip
             color = line.get_color()
         top = max(top, float(np.nanmax(maxima)))
-    ax.axhline(bound, color="black", linestyle="--", linewidth=1.2, label=f"bound {bound:.2f}")
+    ax.axhline(bound, color="black", linestyle="--", linewidth=1.2, label=bound_label(bound))
     ax.set_yscale("symlog", linthresh=1.0)
     ax.axhspan(bound, top * 3, color="tab:red", alpha=0.08, linewidth=0)
     ax.set_ylim(top=top * 3)
@@ -378,9 +392,7 @@ def plot_target_drift(
     if q is not None and show:
         ax.plot([], [], color="0.3", linestyle=":", label="its prediction $Q(s,a)$")
     if bound is not None:
-        ax.axhline(
-            bound, color="tab:red", linestyle="--", linewidth=1.2, label=f"bound {bound:.2f}"
-        )
+        ax.axhline(bound, color="tab:red", linestyle="--", linewidth=1.2, label=bound_label(bound))
     ax.set_xlabel("environment step")
     ax.set_ylabel("TD target $y$")
     finish_axes(ax, title, "upper left")
