@@ -4,6 +4,7 @@ exercise."""
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from gymnasium.envs.toy_text.frozen_lake import MAPS
@@ -14,9 +15,9 @@ from utils.envs import make_env
 from utils.evaluation import evaluate
 from utils.lessons.lesson2 import (
     BIN_INDEX,
-    BinsSweepExplorer,
-    bins_sweep_explorer,
+    GridExplorer,
     check_bin_index,
+    grid_explorer,
     plot_bins_sweep,
     plot_greedy_slice,
 )
@@ -326,21 +327,21 @@ def test_plot_greedy_slice_pools_visits_and_leaves_unvisited_cells_empty():
         plot_greedy_slice(q[:5], visits[:5], bins, (-1,) * 4, (1,) * 4)
 
 
-def test_bins_sweep_explorer_moves_and_redraws_without_training():
-    explorer = bins_sweep_explorer(_sweep())
-    assert isinstance(explorer, BinsSweepExplorer)
-    assert explorer.slider.value == 4  # the middle of [1, 2, 4, 8]
-    seconds = explorer.move(8)
-    assert explorer.slider.value == 8
-    assert seconds < 5.0  # selecting from a computed sweep, not retraining
-    fig = explorer.figure(2)
-    assert "32 table entries" in fig._suptitle.get_text()
-    with pytest.raises(ValueError, match="swept"):
-        explorer.move(3)
-    with pytest.raises(ValueError, match="swept"):
-        bins_sweep_explorer(_sweep(), bins=5)
-    with pytest.raises(TypeError, match="sweep"):
-        bins_sweep_explorer([1, 2])
+def test_grid_explorer_retrains_on_every_move():
+    explorer = grid_explorer((2, 2, 3, 3), step_budget=2000, n_seeds=2, eval_episodes=2)
+    assert isinstance(explorer, GridExplorer)
+    assert [s.value for s in explorer.sliders.values()] == [2, 2, 3, 3]
+    seconds = explorer.move(**{"pole angle": 4})
+    assert explorer.sliders["pole angle"].value == 4
+    assert seconds >= 0 and explorer.last_seconds >= 0
+    fig = explorer.figure(1, 1, 4, 4)
+    assert len(fig.axes) == 3  # training curves, greedy slice, its colour bar
+    assert "32 entries" in fig._suptitle.get_text()
+    plt.close(fig)
+    with pytest.raises(ValueError, match="pole vel"):
+        explorer.move(**{"pole vel.": 13})
+    with pytest.raises(ValueError, match="bins"):
+        grid_explorer((1, 2, 3))
 
 
 # --------------------------------------------------------------------------------------

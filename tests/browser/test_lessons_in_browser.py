@@ -58,8 +58,8 @@ WIDGET_STARTS: dict[str, dict[str, object]] = {
     # "It starts with only 1,000 episodes"; the static copy below it: alpha 0.1, gamma
     # 0.99, epsilon 0.1.
     "01": {"alpha": 0.1, "gamma": 0.99, "epsilon": 0.1, "episodes": 1000},
-    # bins_sweep_explorer(sweep, bins=6)
-    "02": {"bins": 6},
+    # grid_explorer((3, 3, 6, 3)): "It starts at 3, 3, 6 and 3 bins"
+    "02": {"cart pos.": 3, "cart vel.": 3, "pole angle": 6, "pole vel.": 3},
     # "It starts with the online learner, seed 0."
     "03": {"variant": "online", "seed": "0"},
     # "it starts at the course's setting" (cartpole_config: C = 200, learning rate 0.0025)

@@ -2,7 +2,8 @@
 
 - :func:`plot_bins_sweep`, :func:`plot_greedy_slice`: the bin-count sweep of discretised
   CartPole, and where a binned table has a greedy action at all.
-- :class:`BinsSweepExplorer` (:func:`bins_sweep_explorer`): pick a bin count from the sweep.
+- :class:`GridExplorer` (:func:`grid_explorer`): choose the bins of each dimension; it
+  retrains a few tables at a small budget and shows what they learned.
 - :func:`check_bin_index`: the exercise, which bin holds a number.
 
 How tables scale (bigger FrozenLakes, their figure, the record of the bin-count sweep
@@ -21,19 +22,26 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from utils._checks import check_int
+from utils.discretize import CARTPOLE_HIGH, CARTPOLE_LOW
 from utils.exercise import Exercise, Mistake, Verdict
 from utils.explorer import Explorer
 from utils.figures import draw_band, figure_and_axes, new_figure
+from utils.lessons.lesson2_batch import TableBatch, train_tables, uniform_edges
 from utils.lessons.lesson2_scaling import BinsSweep
+from utils.stats import iqm
 
 __all__ = [
     "BIN_INDEX",
-    "BinsSweepExplorer",
-    "bins_sweep_explorer",
+    "GridExplorer",
     "check_bin_index",
+    "grid_explorer",
     "plot_bins_sweep",
     "plot_greedy_slice",
 ]
+
+_SLICE_NAMES = (
+    "cart position (m)", "cart velocity (m/s)", "pole angle (rad)", "pole velocity (rad/s)"
+)  # fmt: skip
 
 # --------------------------------------------------------------------------------------
 # Figures
@@ -112,7 +120,7 @@ def plot_greedy_slice(
     high: Sequence[float],
     *,
     dims: tuple[int, int] = (2, 3),
-    dim_names: Sequence[str] = ("cart position", "cart velocity", "pole angle", "pole velocity"),
+    dim_names: Sequence[str] = _SLICE_NAMES,
     action_names: tuple[str, str] = ("left", "right"),
     boundary: np.ndarray | None = None,
     ax: Axes | None = None,
@@ -198,86 +206,111 @@ def plot_greedy_slice(
 
 
 # --------------------------------------------------------------------------------------
-# The widget: choose a bin count from a sweep that is already computed
+# The widget: choose the bins of each dimension, retrain, see what the table learned
 # --------------------------------------------------------------------------------------
 
+_DIM_LABELS = ("cart pos.", "cart vel.", "pole angle", "pole vel.")
 
-class BinsSweepExplorer(Explorer):
-    """Pick CartPole's bins per dimension from a computed sweep; the picture updates at once.
 
-    Nothing is trained when the slider moves: the sweep (one Q-table per bin count and seed)
-    was computed beforehand, and the widget only selects from it. The picture is
-    :func:`plot_bins_sweep` with the chosen count marked, titled with
-    :meth:`BinsSweep.summary` (table size, share visited, return).
+class GridExplorer(Explorer):
+    """Choose CartPole's bins per dimension; the widget retrains tables and redraws.
+
+    Every move trains ``n_seeds`` fresh tables (zero start, alpha 0.2, gamma 0.99,
+    epsilon 0.05) on the chosen equal-width grid for ``step_budget`` steps, side by side
+    (:func:`utils.lessons.lesson2_batch.train_tables`), then draws two panels: the training
+    return of every seed over the budget, and the greedy action of seed 0's table over
+    (pole angle, pole velocity) (:func:`plot_greedy_slice`). The title gives the table size,
+    the share of entries visited and the greedy return (IQM over the seeds). The sliders
+    retrain once released (``continuous_update=False``).
 
     Attributes:
-        sweep: The :class:`~utils.lessons.lesson2_scaling.BinsSweep` shown.
-        widget: The ``ipywidgets.VBox`` to display (slider above the picture).
-        slider: The ``SelectionSlider`` over the swept bin counts (``controls["bins"]``).
-        last_seconds: Wall time of the last redraw, in seconds.
+        widget: The ``ipywidgets.VBox`` to display (sliders above the picture).
+        sliders: One ``IntSlider`` per dimension (also ``controls``), keyed by its label.
+        last_seconds: Wall time of the last retrain-and-redraw, in seconds.
     """
 
-    def __init__(self, sweep: BinsSweep, bins: int | None = None) -> None:
-        if not isinstance(sweep, BinsSweep):
-            raise TypeError(f"sweep must be a BinsSweep, got {type(sweep).__name__}")
-        self.sweep = sweep
-        start = int(sweep.bins[len(sweep.bins) // 2]) if bins is None else bins
-        sweep.index(start)  # raises ValueError naming the swept counts
-        self.slider = widgets.SelectionSlider(
-            options=[(str(int(b)), int(b)) for b in sweep.bins],
-            value=start,
-            description="bins b",
-            continuous_update=True,  # no training: cheap enough to follow the drag
-            style={"description_width": "70px"},
-            layout=widgets.Layout(width="420px"),
+    noun = "slider"
+
+    def __init__(
+        self,
+        bins: Sequence[int] = (3, 3, 6, 3),
+        *,
+        step_budget: int = 20_000,
+        n_seeds: int = 5,
+        max_bins: int = 12,
+        eval_episodes: int = 10,
+    ) -> None:
+        self.max_bins = check_int("max_bins", max_bins, minimum=2, maximum=30)
+        if len(bins) != 4:
+            raise ValueError(f"bins must have 4 entries (one per dimension), got {bins!r}")
+        start = [check_int(f"bins[{d}]", b, minimum=1, maximum=self.max_bins)
+                 for d, b in enumerate(bins)]  # fmt: skip
+        self.step_budget = check_int("step_budget", step_budget, minimum=1000)
+        self.n_seeds = check_int("n_seeds", n_seeds, minimum=1, maximum=20)
+        self.eval_episodes = check_int("eval_episodes", eval_episodes, minimum=1)
+        self.sliders = {
+            label: widgets.IntSlider(
+                value=b, min=1, max=self.max_bins, description=label, continuous_update=False,
+                style={"description_width": "70px"}, layout=widgets.Layout(width="300px"),
+            )
+            for label, b in zip(_DIM_LABELS, start, strict=True)
+        }  # fmt: skip
+        self.controls = self.sliders
+        s = list(self.sliders.values())
+        self._start(widgets.HBox([widgets.VBox(s[:2]), widgets.VBox(s[2:])]))
+
+    def train(self, *bins: int) -> TableBatch:
+        """Train ``n_seeds`` tables on the equal-width grid with ``bins`` (4 ints)."""
+        grid = uniform_edges(bins)
+        return train_tables(
+            [grid] * self.n_seeds, list(range(self.n_seeds)), step_budget=self.step_budget,
+            eval_episodes=self.eval_episodes,
+        )  # fmt: skip
+
+    def figure(self, *bins: int) -> Figure:
+        """Retrain with ``bins`` per dimension (4 ints, each >= 1) and return the picture."""
+        bins = tuple(check_int(f"bins[{d}]", b, minimum=1) for d, b in enumerate(bins))
+        batch = self.train(*bins)
+        window = max(self.step_budget // 20, 1)
+        fig, (curve_ax, slice_ax) = new_figure(2, figsize=(11.0, 3.8))
+        x = window * np.arange(1, self.step_budget // window + 1)
+        for k in range(self.n_seeds):
+            curve_ax.plot(x, batch.window_returns(k, window), color="C0", alpha=0.35)
+        curve_ax.set_xlabel("environment steps")
+        curve_ax.set_ylabel(f"training return ({self.n_seeds} seeds)")
+        curve_ax.set_ylim(0, 510)
+        curve_ax.grid(alpha=0.3)
+        plot_greedy_slice(
+            batch.q_tables[0], batch.visit_counts[0], bins, CARTPOLE_LOW, CARTPOLE_HIGH,
+            ax=slice_ax, title="seed 0: greedy action (white: never visited)",
+            dim_names=_SLICE_NAMES,
+        )  # fmt: skip
+        entries = 2 * int(np.prod(bins))
+        fig.suptitle(
+            f"bins {bins}: {entries:,} entries, {100 * batch.visited.mean():.0f}% visited in "
+            f"{self.step_budget:,} steps; greedy return IQM {iqm(batch.returns):.0f} "
+            f"(seeds {batch.returns.min():.0f} to {batch.returns.max():.0f})",
+            fontsize=10,
         )
-        self.controls = {"bins": self.slider}
-        self._start(self.slider)
-
-    def figure(self, bins: int) -> Figure:
-        """Return the sweep's picture with ``bins`` marked and summarised in the title.
-
-        Args:
-            bins: One of the swept bin counts.
-
-        Returns:
-            The Figure.
-
-        Raises:
-            ValueError: If ``bins`` was not swept.
-        """
-        fig = plot_bins_sweep(self.sweep, highlight=bins)
-        fig.suptitle(self.sweep.summary(bins), fontsize=10)
         return fig
 
     def _check_move(self, values: Mapping[str, Any]) -> None:
-        if "bins" in values:
-            self.sweep.index(values["bins"])
-
-    def move(self, bins: int) -> float:  # type: ignore[override]
-        """Set the slider as a learner would and return the seconds until the redraw is done.
-
-        Raises:
-            ValueError: If ``bins`` was not swept.
-        """
-        return super().move(bins=bins)
+        for name, value in values.items():
+            check_int(name, value, minimum=1, maximum=self.max_bins)
 
 
-def bins_sweep_explorer(sweep: BinsSweep, bins: int | None = None) -> BinsSweepExplorer:
-    """Build the Lesson 2 widget: a slider over the swept bin counts of CartPole.
+def grid_explorer(bins: Sequence[int] = (3, 3, 6, 3), **kwargs: Any) -> GridExplorer:
+    """Build the Lesson 2 widget: one slider of bins per CartPole dimension, retraining.
 
     Args:
-        sweep: The computed :class:`~utils.lessons.lesson2_scaling.BinsSweep`.
-        bins: The count shown first; default the middle of the swept counts.
+        bins: The bins per dimension shown first (4 ints in [1, max_bins]).
+        **kwargs: ``step_budget`` (20,000), ``n_seeds`` (5), ``max_bins`` (12),
+            ``eval_episodes`` (10); see :class:`GridExplorer`.
 
     Returns:
-        The :class:`BinsSweepExplorer`; display it (or its ``.widget``).
-
-    Raises:
-        TypeError: If ``sweep`` is not a ``BinsSweep``.
-        ValueError: If ``bins`` is not one of the swept counts.
+        The :class:`GridExplorer`; display it (or its ``.widget``).
     """
-    return BinsSweepExplorer(sweep, bins)
+    return GridExplorer(bins, **kwargs)
 
 
 # --------------------------------------------------------------------------------------
