@@ -23,7 +23,7 @@ same 100 evaluation episodes, the final network's mean Q(s0, a0) (a0 = its greed
 the start state) against the mean discounted return its greedy policy then collected from s0.
 
 Results schema of ``benchmarks/results/ablation_2x2.json`` (the Markdown file is generated from
-it; neither is edited by hand)::
+it; neither is edited by hand). A Q-value that diverged (infinite or NaN) is written as null::
 
     {
       "command": str, "date": str (ISO), "machine": {...}, "torch": str,
@@ -73,6 +73,7 @@ import argparse
 import datetime
 import itertools
 import json
+import shlex
 import sys
 import time
 from collections.abc import Sequence
@@ -161,6 +162,23 @@ def discounted_from_length(lengths: np.ndarray, gamma: float) -> np.ndarray:
     return (1.0 - gamma ** np.asarray(lengths, dtype=np.float64)) / (1.0 - gamma)
 
 
+def _as_inf(value: float) -> float:
+    """A diverged Q (NaN or infinite) as ``inf``: above every bound, and sorted last."""
+    value = float(value)
+    return value if np.isfinite(value) else float("inf")
+
+
+def json_safe(value):
+    """``value`` with every non-finite float replaced by None (strict JSON has no inf)."""
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
 def measure(runs: list[DQNRun], episodes: int, trace_every: int) -> list[dict]:
     """Evaluate each run greedily and read its history; return one dict per run.
 
@@ -182,11 +200,11 @@ def measure(runs: list[DQNRun], episodes: int, trace_every: int) -> list[dict]:
         trace = []
         for lo, hi in itertools.pairwise(edges):
             inside = h.max_q[(h.update_steps > lo) & (h.update_steps <= hi)]
-            trace.append(round(float(inside.max()), 3) if inside.size else None)
+            trace.append(round(_as_inf(inside.max()), 3) if inside.size else None)
         out.append({
             "final_return": float(ret.mean()),
-            "max_q": float(h.max_q.max()) if h.max_q.size else float("nan"),
-            "q_s0": float(q_s0.mean()),
+            "max_q": _as_inf(h.max_q.max()) if h.max_q.size else 0.0,
+            "q_s0": _as_inf(q_s0.mean()),
             "return_s0": float(discounted_from_length(ret, gamma).mean()),
             "trace": trace,
         })  # fmt: skip
@@ -306,7 +324,7 @@ def run_ablation(
     steps: int = 100_000,
     tuning_seeds: Sequence[int] = (300, 301, 302),
     comparison_seeds: Sequence[int] = tuple(range(400, 410)),
-    learning_rates: Sequence[float] = (2.5e-4, 1e-3, 2.5e-3),
+    learning_rates: Sequence[float] = (1e-4, 2.5e-4, 1e-3, 2.5e-3),
     losses: Sequence[str] = LOSSES,
     episodes: int = 100,
     trace_every: int = 1_000,
@@ -350,7 +368,7 @@ def run_ablation(
                            trace_every)  # fmt: skip
         tuning = {"steps": steps, "tuning": rows, "tuning_wall_s": walls}
         if save_tuning is not None:
-            Path(save_tuning).write_text(json.dumps(tuning, indent=1) + "\n")
+            Path(save_tuning).write_text(json.dumps(tuning, indent=1) + "\n")  # inf kept
     elif tuning["steps"] != steps:
         raise ValueError(f"tuning was run at {tuning['steps']} steps, not {steps}")
     rows, walls = tuning["tuning"], tuning["tuning_wall_s"]
@@ -511,7 +529,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=100_000)
     parser.add_argument("--tuning-seeds", default="300-302")
     parser.add_argument("--comparison-seeds", default="400-409")
-    parser.add_argument("--learning-rates", default="2.5e-4,1e-3,2.5e-3")
+    parser.add_argument("--learning-rates", default="1e-4,2.5e-4,1e-3,2.5e-3")
     parser.add_argument("--losses", default=",".join(LOSSES))
     parser.add_argument("--episodes", type=int, default=100)
     parser.add_argument("--trace-every", type=int, default=1_000)
@@ -529,7 +547,7 @@ def main() -> None:
     torch.set_num_threads(1)
     start = time.perf_counter()
     result = {
-        "command": "python " + " ".join(sys.argv),
+        "command": "python " + shlex.join(sys.argv),
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "torch": torch.__version__,
@@ -548,7 +566,7 @@ def main() -> None:
     }
     result["total_wall_s"] = round(time.perf_counter() - start, 1)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=1) + "\n")
+    path.write_text(json.dumps(json_safe(result), indent=1, allow_nan=False) + "\n")
     (RESULTS / f"{args.out}.md").write_text(markdown(result))
     print(markdown(result))
 
