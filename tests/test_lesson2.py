@@ -258,11 +258,17 @@ def test_plot_scaling_panels_groups_and_unreached_points():
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
     assert ax.get_ylabel() == "episodes"
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend == ["lake", "taxi", "not reached"]
+    assert legend == ["lake", "taxi", "slope 1", "not reached"]
     # The lake line joins the two lake means, in order of size.
     lake_line = ax.get_lines()[0]
     np.testing.assert_allclose(lake_line.get_xdata(), [64, 256])
     np.testing.assert_allclose(lake_line.get_ydata(), [28.5, 105])
+    # The slope-1 guide starts at the smallest table's mean and grows in proportion.
+    guide = next(line for line in ax.get_lines() if line.get_label() == "slope 1")
+    np.testing.assert_allclose(guide.get_xdata(), [64, 3000])
+    np.testing.assert_allclose(guide.get_ydata(), [28.5, 28.5 * 3000 / 64])
+    no_guide = plot_scaling([64, 256], {"episodes": costs["episodes"][:2]}, guide_slope=None)
+    assert no_guide.axes[0].get_legend() is None
 
 
 @pytest.mark.parametrize(

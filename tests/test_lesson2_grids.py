@@ -85,3 +85,20 @@ def test_grid_trial_records_one_number_per_seed_and_is_reproducible():
         grid_trial(env, [], step_budget=10)
     with pytest.raises(ValueError, match="step_budget"):
         grid_trial(env, [0], step_budget=0)
+
+
+def test_plot_fair_trial_draws_one_bar_series_per_variant():
+    import matplotlib.pyplot as plt
+
+    from utils.lessons.lesson2_grids import plot_fair_trial
+
+    rng = np.random.default_rng(0)
+    fig = plot_fair_trial((10, 20), {"a": rng.uniform(0, 500, (10, 2)), "b": np.ones((10, 2))})
+    ax = fig.axes[0]
+    assert len(ax.containers) == 2  # one errorbar container per variant
+    assert ax.get_legend() is not None
+    plt.close(fig)
+    with pytest.raises(ValueError, match="returns"):
+        plot_fair_trial((10, 20), {"a": np.ones((10, 3))})
+    with pytest.raises(TypeError, match="returns"):
+        plot_fair_trial((10, 20), {})

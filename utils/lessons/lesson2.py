@@ -27,6 +27,7 @@ from utils.exercise import Exercise, Mistake, Verdict
 from utils.explorer import Explorer
 from utils.figures import draw_band, figure_and_axes, new_figure
 from utils.lessons.lesson2_batch import TableBatch, train_tables, uniform_edges
+from utils.lessons.lesson2_grids import draw_iqm_bars
 from utils.lessons.lesson2_scaling import BinsSweep
 from utils.stats import iqm
 
@@ -53,9 +54,9 @@ def plot_bins_sweep(sweep: BinsSweep, *, highlight: int | None = None) -> Figure
 
     Three panels against the bins per dimension ``b``: (1) table entries and, below them,
     the entries visited at least once (log scale); (2) the visited fraction; (3) the return
-    of the greedy policy after the step budget, mean over seeds with a min-max band, and,
+    of the greedy policy after the step budget, IQM over seeds with a bootstrap 95% CI, and,
     if the sweep has them, the return of a good controller copied into the table (what the
-    grid can represent). Lines join the means; every seed is a dot.
+    grid can represent). Every seed is a dot.
 
     Args:
         sweep: The :class:`utils.lessons.lesson2_scaling.BinsSweep` to draw.
@@ -87,10 +88,8 @@ def plot_bins_sweep(sweep: BinsSweep, *, highlight: int | None = None) -> Figure
     frac_ax.set_ylabel(f"% of entries visited ({seeds} seeds)")
     frac_ax.set_ylim(0, 105)
 
-    draw_band(
-        ret_ax, b, sweep.returns.T, color="C2", marker="o", dots=True,
-        label=f"learned, {sweep.step_budget:,} steps",
-    )  # fmt: skip
+    draw_iqm_bars(ret_ax, b, sweep.returns, color="C2",
+                  label=f"learned, {sweep.step_budget:,} steps (IQM, 95% CI)")  # fmt: skip
     if sweep.copied_returns is not None:
         ret_ax.plot(
             b, sweep.copied_returns, marker="^", color="C3", label="good controller copied in"

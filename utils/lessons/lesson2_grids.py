@@ -8,6 +8,8 @@
 - :func:`grid_trial` (:class:`GridTrial`): train one table per seed on the same step budget
   and record what the lesson compares (greedy return, share of states visited, share of
   visited states where one action was never tried).
+- :func:`plot_fair_trial` (with :func:`draw_iqm_bars`): the greedy return of each variant
+  against the steps trained, IQM over seeds with bootstrap 95% intervals.
 """
 
 from __future__ import annotations
@@ -15,25 +17,31 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 from utils._checks import check_float, check_int, check_probability, check_seed
 from utils.envs import make_env
 from utils.evaluation import evaluate
+from utils.figures import figure_and_axes
+from utils.stats import bootstrap_ci, iqm
 from utils.tabular import greedy_policy, q_learning
 
 __all__ = [
     "BOXES_EDGES",
     "EdgesObservation",
     "GridTrial",
+    "draw_iqm_bars",
     "fill_unvisited",
     "grid_trial",
     "make_boxes_cartpole",
+    "plot_fair_trial",
 ]
 
 _DEGREE = math.pi / 180.0
@@ -263,3 +271,66 @@ def grid_trial(
         visit_counts=np.stack(counts),
         seconds=np.array(seconds),
     )
+
+
+def draw_iqm_bars(
+    ax: Axes, x: Sequence[float], values: np.ndarray, *, color: Any = None, label: str = ""
+) -> None:
+    """Draw one IQM per x with its bootstrap 95% CI as an error bar, and every seed as a dot.
+
+    Args:
+        ax: The Axes to draw on.
+        x: Positions, shape ``(n_points,)``.
+        values: One number per point and seed, shape ``(n_points, n_seeds)``.
+        color: Colour of the line, bars and dots.
+        label: Legend label.
+    """
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 2 or values.shape[0] != len(x):
+        raise ValueError(f"values must have shape ({len(x)}, n_seeds), got {values.shape}")
+    centre = np.array([iqm(v) for v in values])
+    low, high = np.array([bootstrap_ci(v) for v in values]).T
+    ax.errorbar(x, centre, yerr=(centre - low, high - centre), color=color, marker="o",
+                capsize=3, label=label)  # fmt: skip
+    for xi, v in zip(x, values, strict=True):
+        ax.scatter(np.full(v.size, xi), v, s=8, color=color, alpha=0.4)
+
+
+def plot_fair_trial(
+    steps: Sequence[int],
+    returns: Mapping[str, np.ndarray],
+    *,
+    max_return: float = 500.0,
+    ax: Axes | None = None,
+) -> Figure:
+    """Plot each variant's greedy return against the steps trained: IQM and 95% CI per point.
+
+    Args:
+        steps: Steps at which the greedy policies were evaluated, shape ``(n_points,)``.
+        returns: ``{variant: array (n_seeds, n_points)}`` of mean greedy returns.
+        max_return: Drawn as a dashed line (500 for CartPole-v1).
+        ax: Axes to draw on; a new Figure if None.
+
+    Returns:
+        The Figure.
+    """
+    x = np.asarray(steps, dtype=float)
+    if not isinstance(returns, Mapping) or not returns:
+        raise TypeError("returns must be a non-empty mapping {variant: (n_seeds, n_points)}")
+    fig, ax = figure_and_axes(ax, (7.5, 4.0))
+    shift = 0.012 * (x.max() - x.min() if x.size > 1 else 1.0)  # keep the bars apart
+    for i, (name, values) in enumerate(returns.items()):
+        values = np.asarray(values, dtype=float)
+        if values.ndim != 2 or values.shape[1] != x.size:
+            raise ValueError(f"returns[{name!r}] must have shape (n_seeds, {x.size})")
+        offset = (i - (len(returns) - 1) / 2) * shift
+        draw_iqm_bars(ax, x + offset, values.T, color=f"C{i}", label=name)
+    ax.axhline(max_return, color="0.3", linestyle="--", linewidth=1, label="maximum")
+    ax.set_xticks(x)
+    ax.set_xticklabels([f"{int(s):,}" for s in x])
+    ax.set_xlabel("environment steps trained")
+    ax.set_ylabel("return of the greedy policy")
+    ax.set_ylim(0, 1.08 * max_return)
+    ax.legend(loc="upper left", fontsize="small", ncol=2)
+    ax.grid(alpha=0.3)
+    return fig

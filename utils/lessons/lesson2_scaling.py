@@ -240,6 +240,7 @@ def plot_scaling(
     groups: Sequence[str] | None = None,
     labels: Sequence[str] | None = None,
     reached: np.ndarray | None = None,
+    guide_slope: float | None = 1.0,
 ) -> Figure:
     """Plot what a table costs to learn against its size, one log-log panel per cost.
 
@@ -256,6 +257,8 @@ def plot_scaling(
         labels: Text written next to each point (e.g. ``"8x8"``), shape ``(n_points,)``.
         reached: Optional boolean ``(n_points, n_seeds)``: False marks a run that never got
             there within its budget; its dot is drawn hollow (the cost is only a lower bound).
+        guide_slope: Draw a dashed guide line of this slope through the smallest table's mean
+            (slope 1: a cost that grows in proportion to the table); None for no guide.
 
     Returns:
         The Figure.
@@ -289,6 +292,8 @@ def plot_scaling(
     if done.shape != shape:
         raise ValueError(f"reached must have shape {shape}, got {done.shape}")
 
+    if guide_slope is not None:
+        guide_slope = check_float("guide_slope", guide_slope, finite=True)
     fig, axes = new_figure(len(arrays), figsize=(4.0 * len(arrays), 3.6))
     markers = "osD^v<>"
     names = list(dict.fromkeys(groups))
@@ -321,12 +326,18 @@ def plot_scaling(
                         xytext=(5, -10),
                         fontsize=7,
                     )
+        if guide_slope is not None:
+            first = int(np.argmin(x))
+            xs = np.array([x.min(), x.max()])
+            ys = array[first].mean() * (xs / x[first]) ** guide_slope
+            ax.plot(xs, ys, color="0.4", linestyle="--", linewidth=1,
+                    label=f"slope {guide_slope:g}")  # fmt: skip
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel(r"table entries $|\mathcal{S}|\,|\mathcal{A}|$")
         ax.set_ylabel(name)
         ax.grid(alpha=0.3, which="both")
-    if len(names) > 1 or (not done.all()):
+    if len(names) > 1 or (not done.all()) or guide_slope is not None:
         if not done.all():
             axes[0].scatter([], [], s=14, facecolors="none", edgecolors="0.3", label="not reached")
         axes[0].legend(loc="upper left", fontsize="small")
@@ -337,9 +348,8 @@ def plot_scaling(
 class BinsSweep:
     """Results of training one Q-table per bin count and seed, on the same step budget.
 
-    Lesson 2 fills this in its own loop (one :func:`utils.tabular.q_learning` run per bin
-    count and seed); :func:`utils.lessons.lesson2.plot_bins_sweep` and
-    :func:`utils.lessons.lesson2.bins_sweep_explorer` read it.
+    Lesson 2 fills this from one :func:`utils.lessons.lesson2_batch.train_tables` batch (a
+    table per bin count and seed); :func:`utils.lessons.lesson2.plot_bins_sweep` reads it.
 
     Attributes:
         bins: Bin counts per dimension, shape ``(n_bins,)``, increasing, each >= 1.
