@@ -26,7 +26,7 @@ from utils.dqn import (
     soft_update,
     td_target,
 )
-from utils.lessons.lesson5_bugs import bug_switches, train_with_bug
+from utils.lessons.lesson6_bugs import bug_switches, train_with_bug
 from utils.networks import QNetwork, check_sizes, torch_threads
 from utils.replay import ReplayBuffer
 from utils.run_figures import bound_label

@@ -29,8 +29,8 @@ from utils.lessons.lesson1 import q_learning_explorer
 from utils.lessons.lesson2 import grid_explorer
 from utils.lessons.lesson3 import single_network_explorer
 from utils.lessons.lesson4 import sync_sweep_explorer
-from utils.lessons.lesson5 import diagnostics_explorer
-from utils.lessons.lesson5_diagnostics import random_policy_states
+from utils.lessons.lesson6 import diagnostics_explorer
+from utils.lessons.lesson6_diagnostics import random_policy_states
 from utils.networks import QNetwork
 
 SELECT_SECONDS = 3.0
@@ -93,11 +93,11 @@ def lesson4() -> tuple[Explorer, list[dict]]:
     return explorer, moves
 
 
-def lesson5() -> tuple[Explorer, list[dict]]:
+def lesson6() -> tuple[Explorer, list[dict]]:
     names = ["correct", "bootstrap_on_truncated", "no_terminal_mask", "never_sync"]
     names += ["sync_every_step", "epsilon_never_decays", "reward_scale_100"]
-    gallery = {  # the lesson's size: 5 seeds x 4,000 steps per variant
-        name: [synthetic_run(s, steps=4000) for s in range(5)] for name in names
+    gallery = {  # the lesson's size: 10 seeds x 10,000 steps per variant
+        name: [synthetic_run(s, steps=10_000) for s in range(10)] for name in names
     }
     explorer = diagnostics_explorer(
         gallery,
@@ -119,7 +119,7 @@ WIDGETS: dict[str, tuple[Callable[[], tuple[Explorer, list[dict]]], float]] = {
     "lesson2": (lesson2, RETRAIN_SECONDS),
     "lesson3": (lesson3, SELECT_SECONDS),
     "lesson4": (lesson4, SELECT_SECONDS),
-    "lesson5": (lesson5, SELECT_SECONDS),
+    "lesson6": (lesson6, SELECT_SECONDS),
 }
 
 

@@ -65,7 +65,7 @@ WIDGET_STARTS: dict[str, dict[str, object]] = {
     # "it starts at the course's setting" (cartpole_config: C = 200, learning rate 0.0025)
     "04": {"sync period C": 200, "learning rate": "0.0025"},
     # "it starts with `no_terminal_mask`", beside the correct agent
-    "05": {"variant": "no_terminal_mask", "beside": True},
+    "06": {"variant": "no_terminal_mask", "beside": True},
 }
 # A first frame counts as visible when its screenshot's pixels vary at least this much
 # (standard deviation of the 0..255 values; a blank box has 0, a CartPole frame about 30).

@@ -152,7 +152,7 @@ def train_many(
     clipping, reward scale, evaluation and stopping) may differ.
 
     The last three arguments switch off parts of the correct algorithm, one at a time, for
-    Lesson 5 (see :mod:`utils.lessons.lesson5_bugs`); their defaults are the correct DQN.
+    Lesson 6 (see :mod:`utils.lessons.lesson6_bugs`); their defaults are the correct DQN.
 
     Stopping the cell (KeyboardInterrupt) returns every agent's run so far.
 

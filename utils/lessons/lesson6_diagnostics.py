@@ -1,4 +1,4 @@
-"""Lesson 5's diagnostics: five views of any DQN training run (why does my DQN not learn?).
+"""Lesson 6's diagnostics: five views of any DQN training run (why does my DQN not learn?).
 
 Point them at your own runs: ``plot_diagnostics(train_many(...))`` or
 ``plot_diagnostics({"mine": my_runs, "reference": other_runs})``.
