@@ -77,6 +77,8 @@ CONFIGS: dict[str, dict] = {
     "mse_c_1000": {"loss": "mse", "target_update_period": 1000},
     "mse_c_500_lr_1e-3": {"loss": "mse", "target_update_period": 500, "learning_rate": 1e-3},
     "mse_c_500_double": {"loss": "mse", "target_update_period": 500, "double_dqn": True},
+    "mse_c_500_buffer_all": {"loss": "mse", "target_update_period": 500, "buffer_size": 100_000},
+    "mse_c_1000_buffer_all": {"loss": "mse", "target_update_period": 1000, "buffer_size": 100_000},
 }
 """Overrides of ``cartpole_config`` (relative to the course's settings) tried by the sweep."""
 
