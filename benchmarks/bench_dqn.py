@@ -3,8 +3,9 @@
 Part 1 (``--part single``): 10 seeds trained one after another with :func:`utils.train.train`
 at 1 torch thread, updating every step, with ``cartpole_config()``. Training runs until the
 greedy policy first averages >= 475 over 20 evaluation episodes (evaluated every 1,000 steps)
-or 50,000 steps. Per seed: the env steps that took, the final greedy return (the policy at the
-end of training, on 100 fresh episodes), wall and CPU seconds, env steps per second. Plus the
+or 100,000 steps (``cartpole_config``'s budget). Per seed: the env steps that took, the final
+greedy return (the policy at the end of training, on 100 fresh episodes), wall and CPU seconds,
+env steps per second. Plus the
 raw training speed: 20,000 steps with no evaluation, an update every step.
 
 Part 2 (``--part many``): the same 10 seeds trained at once with :func:`utils.engine.train_many`
@@ -14,10 +15,17 @@ learning (solved share, median steps to first reach 475, and the final policies 
 steps, where late collapse shows) is reported next to part 1's. Then how the cost grows with
 the number of agents K (3,000 steps each, an update every step), with the fraction of peak.
 
-Usage: ``python benchmarks/bench_dqn.py [--part single|many|all]``. Writes
-``benchmarks/results/dqn.json`` (part 1) and ``train_many.json`` + ``train_many_scaling.png``
-(part 2), and ``dqn.md`` summarising both. Exits 1 if a floor is missed. The machine may be
-shared: part 2 repeats each timing, interleaved, and keeps the best.
+Part 3 (``--part hold``): does it keep what it learned? 10 seeds never used to choose the
+settings (500-509) trained at once for 100,000 steps with no early stop; the final greedy
+policy is evaluated on 100 fresh episodes. Reports how many seeds hold (final mean >= 475), the
+mean final return with a percentile-bootstrap 95% interval, and the largest Q predicted during
+training against the bound 1 / (1 - gamma).
+
+Usage: ``python benchmarks/bench_dqn.py [--part single|many|hold|all]``. Writes
+``benchmarks/results/dqn.json`` (part 1), ``train_many.json`` + ``train_many_scaling.png``
+(part 2), ``dqn_hold.json`` (part 3), and ``dqn.md`` summarising them. Exits 1 if a floor
+is missed. The machine may be shared: part 2 repeats each timing, interleaved, and keeps the
+best.
 """
 
 from __future__ import annotations
@@ -39,25 +47,39 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_tabular import machine  # noqa: E402
 
-from utils.dqn import DQNConfig, cartpole_config  # noqa: E402
+from utils.dqn import DQNConfig, cartpole_config, impossible_q_bound  # noqa: E402
 from utils.engine import train_many  # noqa: E402
+from utils.stats import bootstrap_ci  # noqa: E402
 from utils.train import train  # noqa: E402
 
 ENV_ID = "CartPole-v1"
 SEEDS = list(range(10))
 SOLVED = 475.0
-FLOORS = {"solved_seeds": 9, "median_steps_to_solve": 30_000, "steps_per_second": 1_500,
+# median_steps_to_solve was 30,000 for the Huber + C=200 settings, which solved sooner but kept
+# what they learned on 4 of 10 seeds; the slower target that holds (issue 14) solves later.
+FLOORS = {"solved_seeds": 9, "median_steps_to_solve": 50_000, "steps_per_second": 1_500,
           "many_vs_one_wall_ratio": 1.5, "agent_steps_per_s_at_k20": 30_000}  # fmt: skip
 K_VALUES = (1, 2, 5, 10, 20, 50)
 SCALING_STEPS = 3_000
 REPEATS = 2  # the machine is shared: each timing is repeated, interleaved, and the best kept
 PEAK_GFLOPS = 166.0  # one AVX-512 core's fp32 FMA peak as the issue states it
 SPEED_STEPS = 20_000
+HOLD_SEEDS = list(range(500, 510))  # never used to choose the settings
+HOLD_STEPS = 100_000
+HOLD_FLOOR = 9  # seeds of 10 whose final greedy mean is >= 475 after HOLD_STEPS
+
+
+MANY_STEPS = 50_000  # part 2's budget per seed: the issue's floor is stated for 50,000 steps
 
 
 def config(**overrides) -> DQNConfig:
     """Lesson 4's config, evaluated every 1,000 steps on 20 episodes."""
     return cartpole_config(eval_every=1_000, eval_episodes=20, solved_return=SOLVED, **overrides)
+
+
+def many_config() -> DQNConfig:
+    """Part 2's config: ``config()`` for MANY_STEPS steps (the learning rate anneals over them)."""
+    return config(total_steps=MANY_STEPS)
 
 
 def timed(fn):
@@ -137,11 +159,11 @@ def part_many() -> dict:
     warm_up()
     alone_walls, many_walls, batched_walls = [], [], []
     for _ in range(REPEATS):  # interleaved: one seed alone, ten together, one through train_many
-        (alone,), wall, _ = timed(lambda: [train(ENV_ID, config(), SEEDS[0], progress=False)])
+        (alone,), wall, _ = timed(lambda: [train(ENV_ID, many_config(), SEEDS[0], progress=False)])
         alone_walls.append(wall)
-        runs, wall, _ = timed(lambda: train_many(ENV_ID, config(), SEEDS, progress=False))
+        runs, wall, _ = timed(lambda: train_many(ENV_ID, many_config(), SEEDS, progress=False))
         many_walls.append(wall)
-        _, wall, _ = timed(lambda: train_many(ENV_ID, config(), SEEDS[:1], progress=False))
+        _, wall, _ = timed(lambda: train_many(ENV_ID, many_config(), SEEDS[:1], progress=False))
         batched_walls.append(wall)
         print({"alone": alone_walls[-1], "ten": many_walls[-1], "one_many": batched_walls[-1]})
     alone_wall, many_wall, batched_wall = min(alone_walls), min(many_walls), min(batched_walls)
@@ -174,7 +196,7 @@ def part_many() -> dict:
     ratio = many_wall / alone_wall
     k20 = next(row["agent_steps_per_s"] for row in scaling if row["K"] == 20)
     return {
-        "config": config().to_dict(),
+        "config": many_config().to_dict(),
         "repeats": REPEATS,
         "one_seed_alone_wall_s": round(alone_wall, 2),
         "ten_seeds_together_wall_s": round(many_wall, 2),
@@ -225,6 +247,72 @@ def plot_scaling(scaling: list[dict], path: Path) -> None:
     fig.savefig(path, dpi=100)
 
 
+def part_hold() -> dict:
+    """Train HOLD_SEEDS for HOLD_STEPS with no early stop; report who keeps >= 475."""
+    cfg = config(total_steps=HOLD_STEPS)
+    runs, wall, _ = timed(lambda: train_many(ENV_ID, cfg, HOLD_SEEDS, progress=False))
+    bound = impossible_q_bound(cfg.gamma)
+    infos = []
+    for run in runs:
+        final = run.evaluate(100)
+        infos.append({
+            "seed": run.seed,
+            "final_return_100_episodes": float(final.mean()),
+            "final_return_min": float(final.min()),
+            "largest_q": float(np.max(run.history.max_q)),
+            "first_step_at_475": run.history.solved_step,
+        })  # fmt: skip
+        print(infos[-1], flush=True)
+    finals = np.array([r["final_return_100_episodes"] for r in infos])
+    largest = np.array([r["largest_q"] for r in infos])
+    low, high = bootstrap_ci(finals, "mean", seed=0)
+    held = int((finals >= SOLVED).sum())
+    return {
+        "config": cfg.to_dict(),
+        "seeds": HOLD_SEEDS,
+        "wall_s": round(wall, 1),
+        "bound": bound,
+        "runs": infos,
+        "summary": {
+            "held": held,
+            "mean_final": float(finals.mean()),
+            "mean_final_ci95": [float(low), float(high)],
+            "lowest_final": float(finals.min()),
+            "largest_q_median": float(np.median(largest)),
+            "largest_q_max": float(largest.max()),
+            "seeds_with_q_over_bound": int((largest > bound).sum()),
+            "floors_met": {"holds_at_100k": held >= HOLD_FLOOR},
+        },
+    }
+
+
+def hold_markdown(r: dict) -> list[str]:
+    """The 'holds at 100k' section of dqn.md."""
+    s = r["summary"]
+    low, high = s["mean_final_ci95"]
+    finals = ", ".join(
+        f"{x['seed']}: {x['final_return_100_episodes']:.0f} (Q {x['largest_q']:.0f})"
+        for x in r["runs"]
+    )
+    return [
+        "## Holds at 100k: does it keep what it learned?",
+        "",
+        f"Command: `{r['command']}` ({r['date']}; {r['machine']['cpu']}, torch {r['torch']} at "
+        f"1 thread; {r['wall_s']} s). Seeds {r['seeds'][0]}-{r['seeds'][-1]} were never used "
+        f"to choose the settings; {r['config']['total_steps']:,} steps, no early stop, final "
+        "greedy policy on 100 fresh episodes.",
+        "",
+        f"- Holds (final mean >= 475): **{s['held']}/10** (floor {HOLD_FLOOR}); mean final "
+        f"return **{s['mean_final']:.0f}** [95% CI {low:.0f}, {high:.0f}], lowest "
+        f"{s['lowest_final']:.0f}.",
+        f"- Largest Q predicted during training: median {s['largest_q_median']:.1f}, max "
+        f"{s['largest_q_max']:.1f}; bound 1/(1 - gamma) = {r['bound']:.0f}; "
+        f"{s['seeds_with_q_over_bound']}/10 seeds went above it at some point.",
+        f"- Per seed (final return, largest Q): {finals}.",
+        "",
+    ]
+
+
 def markdown(out: Path) -> str:
     """Summarise whichever result files exist as a page a reader can check the floors on."""
     lines = ["# DQN on CartPole-v1: learning and speed", ""]
@@ -238,7 +326,7 @@ def markdown(out: Path) -> str:
             f"{r['torch_threads']} thread).",
             "",
             "Training stops at the first evaluation (every 1,000 steps, 20 episodes) whose mean "
-            "greedy return reaches 475, or at 50,000 steps; the final policy is that last one, "
+            "greedy return reaches 475, or at 100,000 steps; the final policy is that last one, "
             "re-evaluated on 100 fresh episodes.",
             "",
             "| seed | steps to solve | final return (100 ep.) | min | wall s | CPU s | steps/s |",
@@ -307,12 +395,15 @@ def markdown(out: Path) -> str:
                 f"| {row['fraction_of_166_gflops']:.0%} | {row['fraction_of_measured_sgemm']:.0%} |"
             )
         lines += ["", "![cost of K agents](train_many_scaling.png)", ""]
+    hold_path = out / "dqn_hold.json"
+    if hold_path.exists():
+        lines += hold_markdown(json.loads(hold_path.read_text()))
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=["single", "many", "all"], default="all")
+    parser.add_argument("--part", choices=["single", "many", "hold", "all"], default="all")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
@@ -333,6 +424,10 @@ def main(argv: list[str] | None = None) -> int:
         report = {"command": "python benchmarks/bench_dqn.py --part many", **meta, **part_many()}
         (args.out / "train_many.json").write_text(json.dumps(report, indent=2) + "\n")
         plot_scaling(report["scaling"], args.out / "train_many_scaling.png")
+        ok &= all(report["summary"]["floors_met"].values())
+    if args.part in ("hold", "all"):
+        report = {"command": "python benchmarks/bench_dqn.py --part hold", **meta, **part_hold()}
+        (args.out / "dqn_hold.json").write_text(json.dumps(report, indent=2) + "\n")
         ok &= all(report["summary"]["floors_met"].values())
     text = markdown(args.out)
     (args.out / "dqn.md").write_text(text)
