@@ -29,6 +29,7 @@ from utils.lessons.lesson1 import q_learning_explorer
 from utils.lessons.lesson2 import grid_explorer
 from utils.lessons.lesson3 import single_network_explorer
 from utils.lessons.lesson4 import sync_sweep_explorer
+from utils.lessons.lesson4_fixed_data import FixedDataSweep, stability_map_explorer
 from utils.lessons.lesson6 import diagnostics_explorer
 from utils.lessons.lesson6_diagnostics import random_policy_states
 from utils.networks import QNetwork
@@ -93,6 +94,16 @@ def lesson4() -> tuple[Explorer, list[dict]]:
     return explorer, moves
 
 
+def lesson4_map() -> tuple[Explorer, list[dict]]:
+    rates, periods = (1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3), (1, 5, 10, 25, 50, 100, 200, 1000)
+    steps = np.arange(100, 2501, 100)  # the lesson's size: 5 rates x 8 periods x 25 records
+    grow = np.exp(np.linspace(0, 12, len(steps)))
+    max_q = np.array([[grow * lr * 1e3 / c for c in periods] for lr in rates])
+    sweep = FixedDataSweep(rates, periods, steps, max_q, max_q / 2, 0.99, 100.0)
+    explorer = stability_map_explorer(sweep, start=(2.5e-4, 50))
+    return explorer, [dict(C=1), dict(learning_rate=2.5e-3), dict(C=1000), dict(C=50)]
+
+
 def lesson6() -> tuple[Explorer, list[dict]]:
     names = ["correct", "bootstrap_on_truncated", "no_terminal_mask", "never_sync"]
     names += ["sync_every_step", "epsilon_never_decays", "reward_scale_100"]
@@ -119,6 +130,7 @@ WIDGETS: dict[str, tuple[Callable[[], tuple[Explorer, list[dict]]], float]] = {
     "lesson2": (lesson2, RETRAIN_SECONDS),
     "lesson3": (lesson3, SELECT_SECONDS),
     "lesson4": (lesson4, SELECT_SECONDS),
+    "lesson4_map": (lesson4_map, SELECT_SECONDS),
     "lesson6": (lesson6, SELECT_SECONDS),
 }
 

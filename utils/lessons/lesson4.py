@@ -1,6 +1,7 @@
 """Lesson 4 (two networks): its figures and its widget.
 
-- :func:`plot_target_staircase`: a frozen target's TD target moves only at syncs.
+- :func:`plot_target_staircase`: a frozen target's TD target moves only at syncs;
+  :func:`sync_limit` and :func:`draw_sync_limit`: how high k syncs can lift a value.
 - :func:`plot_one_vs_two`: variants trained on the same seeds, greedy return, share solved
   and largest Q side by side.
 - :func:`plot_sync_sweep`, :class:`SyncSweepExplorer` (:func:`sync_sweep_explorer`): a sweep
@@ -24,6 +25,7 @@ from utils._checks import check_float, check_int
 from utils.explorer import Explorer
 from utils.figures import figure_and_axes, finish_axes, new_figure, plot_learning_curves
 from utils.run_figures import (
+    bound_label,
     episode_curves,
     plot_max_q_vs_bound,
     run_groups,
@@ -33,15 +35,67 @@ from utils.run_figures import (
 
 __all__ = [
     "SyncSweepExplorer",
+    "draw_sync_limit",
     "plot_one_vs_two",
     "plot_sync_sweep",
     "plot_target_staircase",
+    "sync_limit",
     "sync_sweep_explorer",
 ]
 
 # --------------------------------------------------------------------------------------
 # Figures
 # --------------------------------------------------------------------------------------
+
+
+def sync_limit(
+    steps: np.ndarray, period: int, gamma: float, *, first_update: int = 1
+) -> np.ndarray:
+    """Return how high the TD targets can be after the syncs so far: fitted Q-iteration.
+
+    Between two syncs the online network regresses onto fixed labels, so each sync is at most
+    one Bellman backup. Starting from a network near 0, labels from a target synced ``m``
+    times since the first update are at most ``1 + gamma + ... + gamma**m`` (reward at most
+    1 per step), plus what generalisation adds. ``m`` counts the multiples of ``period`` in
+    ``[first_update, t)`` (a sync at step ``t`` comes after the update of step ``t``).
+
+    Args:
+        steps: ``(n,)`` steps ``t`` (integers >= 1).
+        period: The sync period C (>= 1).
+        gamma: The discount, in [0, 1).
+        first_update: The step of the first gradient update (``learning_starts + 1``).
+
+    Returns:
+        ``(n,)`` the limit at each step.
+
+    Raises:
+        TypeError, ValueError: On a bad argument (the message names it).
+    """
+    t = np.asarray(steps)
+    if t.ndim != 1 or not np.issubdtype(t.dtype, np.number):
+        raise ValueError(f"steps must be a 1-D array of step numbers, got shape {t.shape}")
+    period = check_int("period", period, minimum=1)
+    gamma = check_float("gamma", gamma, low=0.0, high=1.0, high_inclusive=False)
+    first_update = check_int("first_update", first_update, minimum=1)
+    syncs = np.maximum((t - 1) // period - (first_update - 1) // period, 0)
+    return (1 - gamma ** (syncs + 1)) / (1 - gamma)
+
+
+def draw_sync_limit(ax: Axes, steps: np.ndarray, limit: np.ndarray, **kwargs: Any) -> None:
+    """Draw a :func:`sync_limit` curve on ``ax`` as a dotted staircase (legend included).
+
+    Raises:
+        ValueError: If ``steps`` and ``limit`` differ in shape.
+    """
+    steps, limit = np.asarray(steps), np.asarray(limit)
+    if steps.shape != limit.shape:
+        raise ValueError(f"limit must have the shape of steps {steps.shape}, got {limit.shape}")
+    label = "per-sync limit: $1 + \\gamma + \\dots + \\gamma^{m}$ after m syncs"
+    style = dict(color="tab:green", linestyle=":", linewidth=1.8, drawstyle="steps-post",
+                 label=label)  # fmt: skip
+    style.update(kwargs)
+    ax.plot(steps, limit, **style)
+    ax.legend(loc="best", fontsize="small")
 
 
 def plot_target_staircase(
@@ -52,6 +106,7 @@ def plot_target_staircase(
     sync_period: int | None = None,
     probe: int = 0,
     window: tuple[int, int] | None = None,
+    limit: np.ndarray | None = None,
     ax: Axes | None = None,
     title: str | None = None,
 ) -> Figure:
@@ -70,6 +125,7 @@ def plot_target_staircase(
         sync_period: C; if given, the syncs inside the window are marked with faint lines.
         probe: Which probe transition to draw (column index).
         window: ``(first_step, last_step)`` of environment steps to show; default all.
+        limit: Optional ``(n_updates,)`` :func:`sync_limit` at each update, drawn dotted.
         ax: Axes to draw on; a new Figure if None.
         title: Axes title.
 
@@ -107,6 +163,8 @@ def plot_target_staircase(
         if last <= first or not keep.any():
             raise ValueError(f"window must hold some update steps, got {window}")
 
+    if limit is not None and np.shape(limit) != steps.shape:
+        raise ValueError(f"limit must have shape {steps.shape}, got {np.shape(limit)}")
     fig, ax = figure_and_axes(ax, (6.4, 3.6))
     xs = steps[keep]
     if moving is not None:
@@ -125,6 +183,8 @@ def plot_target_staircase(
                 s, color="0.5", linewidth=0.6, linestyle=":",
                 label=f"sync every C = {sync_period} steps" if i == 0 else None,
             )  # fmt: skip
+    if limit is not None:
+        draw_sync_limit(ax, xs, np.asarray(limit)[keep])
     ax.set_xlabel("environment step")
     ax.set_ylabel(f"TD target $y$ of probe transition {probe}")
     finish_axes(ax, title, "best")
@@ -162,7 +222,7 @@ def plot_one_vs_two(
         runs: ``{label: [DQNRun, ...]}``, each group trained together with ``train_many``
             and evaluated during training (``eval_every > 0``), so its runs share the
             evaluation and update steps.
-        bound: The largest possible discounted return.
+        bound: ``impossible_q_bound(gamma)``: no Q-value can honestly exceed it.
         solved_return: The mean greedy return that counts as solved.
         block: Updates per point of the Q curves (>= 1).
         figsize: Width and height in inches.
@@ -251,7 +311,7 @@ def plot_sync_sweep(
 
     Args:
         sweep: ``{(C, learning_rate): [DQNRun, ...]}`` over a full grid of C and rates.
-        bound: The largest possible discounted return.
+        bound: ``impossible_q_bound(gamma)``: no Q-value can honestly exceed it.
         highlight: One ``(C, learning_rate)`` of the sweep to ring in every panel.
         last: Training episodes averaged for the final return (>= 1).
         figsize: Width and height in inches.
@@ -273,7 +333,7 @@ def plot_sync_sweep(
     }
     panels = (
         ("final_return", f"return (mean of last {last} training episodes)"),
-        ("share_above", f"share of updates with a Q above {bound:.2f}"),
+        ("share_above", f"share of updates with a Q above {bound:.4g}"),
         ("max_q", "largest predicted Q"),
     )
     fig, axes = new_figure(3, figsize=figsize)
@@ -301,7 +361,7 @@ def plot_sync_sweep(
     axes[1].set_ylim(-0.03, 1.03)
     axes[2].set_yscale("symlog", linthresh=1.0)
     axes[2].set_ylim(bottom=min(0.0, min(s["max_q"] for rows in stats.values() for s in rows)))
-    axes[2].axhline(bound, color="black", linestyle="--", linewidth=1.2, label=f"bound {bound:.2f}")
+    axes[2].axhline(bound, color="black", linestyle="--", linewidth=1.2, label=bound_label(bound))
     axes[0].legend(loc="best", fontsize="small")
     axes[2].legend(loc="best", fontsize="small")
     return fig
@@ -323,7 +383,7 @@ class SyncSweepExplorer(Explorer):
 
     Attributes:
         sweep: ``{(C, learning_rate): [run, ...]}`` as given.
-        bound: The largest possible discounted return.
+        bound: ``impossible_q_bound(gamma)``: no Q-value can honestly exceed it.
         widget: The ``ipywidgets.VBox`` to display (controls above the picture).
         controls: ``{"C", "learning_rate"}`` -> control widget.
         last_seconds: Wall time of the last redraw, in seconds.
@@ -404,7 +464,7 @@ class SyncSweepExplorer(Explorer):
             f"C = {C}, learning rate {learning_rate:g}, {len(group)} seeds: final return "
             f"{np.mean([s['final_return'] for s in stats]):.0f} (mean of the last 10 episodes); "
             f"{np.mean([s['share_above'] for s in stats]):.0%} of updates predicted a Q above "
-            f"{self.bound:.2f} (largest {max(s['max_q'] for s in stats):.3g})",
+            f"{self.bound:.4g} (largest {max(s['max_q'] for s in stats):.3g})",
             fontsize=10,
         )
         return fig
@@ -417,7 +477,7 @@ def sync_sweep_explorer(
 
     Args:
         sweep: ``{(C, learning_rate): [DQNRun, ...]}`` over a full grid of C and rates.
-        bound: The largest possible discounted return (``impossible_q_bound``).
+        bound: ``impossible_q_bound(gamma)``: no Q-value can honestly exceed it.
         **kwargs: ``start`` (the pair shown first), ``grid_step`` (env steps between curve
             points), ``block`` (updates per point of the Q curve), ``dpi``.
 

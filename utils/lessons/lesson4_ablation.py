@@ -1,0 +1,156 @@
+"""Lesson 4: read and draw the committed 2 x 2 ablation (``benchmarks/ablation_2x2.py``).
+
+The lesson does not run the ablation (100,000 steps per seed does not fit its budget); it
+loads the results file that script wrote and says so on every figure and line it prints.
+
+- :func:`load_ablation`: read and check ``benchmarks/results/ablation_2x2.json``.
+- :func:`ablation_table`: one line per arm (final return with 95% intervals, share of seeds
+  above the bound, Q(s0, a0) against the discounted return collected from s0).
+- :func:`plot_ablation`: per-arm final returns (seeds, mean and IQM with intervals) and the
+  largest-Q traces against the bound.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from utils.figures import new_figure
+from utils.run_figures import bound_label
+
+__all__ = ["ABLATION_FILE", "ARMS", "LOADED", "ablation_table", "load_ablation", "plot_ablation"]
+
+ARMS = ("online_one", "online_two", "replay_one", "replay_two")
+"""The four arms, in the order of Mnih et al. (2015), Extended Data Table 3 (reversed)."""
+
+LOADED = "benchmark results from `python benchmarks/ablation_2x2.py`, not run in this notebook"
+"""How the lesson labels every number it loads from the file."""
+
+_ARM_KEYS = ("config", "seeds", "final_returns", "max_q", "q_s0", "return_s0", "max_q_trace",
+             "iqm", "iqm_ci", "mean", "mean_ci", "share_over_bound")  # fmt: skip
+_NAMES = {
+    "online_one": "online, one network",
+    "online_two": "online, two networks",
+    "replay_one": "replay, one network",
+    "replay_two": "replay, two networks (DQN)",
+}
+
+
+ABLATION_FILE = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "ablation_2x2.json"
+"""Where the repository keeps the results (absent from an install without the repository)."""
+
+
+def load_ablation(path: str | Path | None = None) -> dict[str, Any]:
+    """Read the ablation's results file and check it holds what the lesson draws.
+
+    Args:
+        path: The JSON file ``benchmarks/ablation_2x2.py`` wrote; default
+            :data:`ABLATION_FILE`.
+
+    Returns:
+        The parsed results (the schema is in that script's docstring).
+
+    Raises:
+        TypeError: If ``path`` is not a path.
+        FileNotFoundError: If the file is missing (the message names the command).
+        ValueError: If an arm or a field the lesson needs is missing.
+    """
+    path = ABLATION_FILE if path is None else path
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"path must be a str or Path, got {type(path).__name__}")
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: run `python benchmarks/ablation_2x2.py`")
+    results = json.loads(path.read_text())
+    for key in ("command", "date", "steps", "bound", "arms"):
+        if key not in results:
+            raise ValueError(f"{path} lacks {key!r}: not a results file of ablation_2x2.py")
+    for arm in ARMS:
+        missing = [k for k in _ARM_KEYS if k not in results["arms"].get(arm, {})]
+        if missing:
+            raise ValueError(f"{path}: arm {arm!r} lacks {missing}")
+    return results
+
+
+def ablation_table(results: dict[str, Any]) -> str:
+    """Return the per-arm summary lines (labelled as loaded), one arm a line.
+
+    Raises:
+        TypeError: If ``results`` is not a dict.
+    """
+    if not isinstance(results, dict):
+        raise TypeError(f"results must be the dict load_ablation returns, got {type(results)}")
+    lines = [
+        f"{LOADED}: {results['steps']:,} steps per seed, no early stop ({results['date'][:10]})",
+        "arm                          seeds  final return: mean [95% CI]   IQM [95% CI]"
+        "      seeds above bound  Q(s0,a0)  return from s0 (medians)",
+    ]
+    for arm in ARMS:
+        a = results["arms"][arm]
+        lines.append(
+            f"{_NAMES[arm]:<28} {len(a['seeds']):5d}  {a['mean']:6.1f} [{a['mean_ci'][0]:6.1f}, "
+            f"{a['mean_ci'][1]:6.1f}]   {a['iqm']:6.1f} [{a['iqm_ci'][0]:6.1f}, "
+            f"{a['iqm_ci'][1]:6.1f}]  {a['share_over_bound']:17.0%}  "
+            f"{np.median(a['q_s0']):8.1f}  {np.median(a['return_s0']):8.1f}"
+        )
+    return "\n".join(lines)
+
+
+def plot_ablation(results: dict[str, Any], figsize: tuple[float, float] = (13.0, 4.0)) -> Figure:
+    """Draw the loaded ablation: final returns per arm, and the largest-Q traces.
+
+    Left: each seed's final greedy return (dots), the mean with its 95% bootstrap interval
+    (bar) and the IQM with its interval (diamond). Right: per arm, the median over seeds of
+    the largest Q in each trace bin, and the band from lowest to highest seed, against the
+    bound (log scale).
+
+    Raises:
+        TypeError: If ``results`` is not a dict.
+    """
+    if not isinstance(results, dict):
+        raise TypeError(f"results must be the dict load_ablation returns, got {type(results)}")
+    fig, (left, right) = new_figure(2, figsize=figsize)
+    for x, arm in enumerate(ARMS):
+        a = results["arms"][arm]
+        returns = np.asarray(a["final_returns"], dtype=float)
+        jitter = np.linspace(-0.15, 0.15, len(returns))
+        (dots,) = left.plot(x + jitter, returns, "o", alpha=0.5, markersize=4)
+        color = dots.get_color()
+        left.errorbar(x - 0.25, a["mean"], yerr=[[a["mean"] - a["mean_ci"][0]],
+                      [a["mean_ci"][1] - a["mean"]]], fmt="s", color=color, capsize=4,
+                      label="mean, 95% CI" if x == 0 else None)  # fmt: skip
+        left.errorbar(x + 0.25, a["iqm"], yerr=[[a["iqm"] - a["iqm_ci"][0]],
+                      [a["iqm_ci"][1] - a["iqm"]]], fmt="D", color=color, capsize=4,
+                      mfc="white", label="IQM, 95% CI" if x == 0 else None)  # fmt: skip
+        trace = a["max_q_trace"]
+        per_seed = np.array(
+            [[np.nan if v is None else v for v in row] for row in trace["per_seed"]]
+        )
+        steps = np.asarray(trace["steps"])
+        with warnings.catch_warnings():  # a bin where no seed updated is left empty (NaN)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            middle = np.nanmedian(per_seed, axis=0)
+            low, high = np.nanmin(per_seed, axis=0), np.nanmax(per_seed, axis=0)
+        right.plot(steps, middle, color=color, label=_NAMES[arm])
+        right.fill_between(steps, low, high, color=color, alpha=0.15)
+    left.set_xticks(range(len(ARMS)), [_NAMES[a].replace(", ", "\n") for a in ARMS],
+                    fontsize=8)  # fmt: skip
+    left.set_ylabel(f"final greedy return ({results.get('eval_episodes', 100)} episodes)")
+    left.set_title(f"loaded, not run here: {results['steps']:,} steps per seed", fontsize=10)
+    left.legend(loc="upper left", fontsize="small")
+    left.grid(alpha=0.3)
+    right.axhline(results["bound"], color="black", linestyle="--", linewidth=1.2,
+                  label=bound_label(results["bound"]))  # fmt: skip
+    right.set_yscale("log")
+    right.set_xlabel("environment step")
+    right.set_ylabel("largest Q per bin (median; band: range)")
+    right.set_title("loaded: largest predicted Q", fontsize=10)
+    right.legend(loc="best", fontsize="x-small")
+    right.grid(alpha=0.3)
+    fig.suptitle(LOADED.replace("`", ""), fontsize=9)
+    return fig
