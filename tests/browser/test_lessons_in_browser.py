@@ -62,8 +62,9 @@ WIDGET_STARTS: dict[str, dict[str, object]] = {
     "02": {"cart pos.": 3, "cart vel.": 3, "pole angle": 6, "pole vel.": 3},
     # "It starts with the online learner, seed 0."
     "03": {"variant": "online", "seed": "0"},
-    # "it starts at the course's setting" (cartpole_config: C = 200, learning rate 0.0025)
-    "04": {"sync period C": 200, "learning rate": "0.0025"},
+    # "it starts at the course's setting" (cartpole_config: C = 500, learning rate 0.0025); the
+    # stability map below it starts at "C = 50 and learning rate 2.5e-4" (read second)
+    "04": {"sync period C": 500, "learning rate": "0.0025"},
     # "it starts with `no_terminal_mask`", beside the correct agent
     "06": {"variant": "no_terminal_mask", "beside": True},
 }
