@@ -116,8 +116,13 @@ def _broken_loop(namespace: dict, old: str, new: str):
          "if terminated:\n",
          "kept stepping after an episode ended"),
         ("            optimizer.step()\n", "", "never trained the online network"),
+        ("        buffer.add(", "        if global_step % 2:\n            buffer.add(",
+         "did not store every step"),
+        ("buffer.add(obs, action, reward, next_obs, terminated)",
+         "buffer.add(obs, action, reward, next_obs, truncated)", "stored the wrong end flag"),
     ],
-    ids=["stored-done", "never-sync", "sync-every-step", "no-reset-on-truncation", "no-step"],
+    ids=["stored-done", "never-sync", "sync-every-step", "no-reset-on-truncation", "no-step",
+         "skips-steps", "stored-truncated"],
 )  # fmt: skip
 def test_loop_mistakes_are_named(namespace, old, new, mistake):
     verdict = check_train_dqn(_broken_loop(namespace, old, new), verbose=False)
