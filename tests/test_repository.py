@@ -159,7 +159,7 @@ def test_imports_flow_one_way_and_lessons_never_import_each_other():
     [
         ("utils.lessons.lesson3", "from utils.lessons.lesson4 import plot_one_vs_two", True),
         ("utils.lessons.lesson3", "from utils.lessons import lesson2", True),
-        ("utils.lessons.lesson5", "from utils.lessons.lesson5_diagnostics import x", False),
+        ("utils.lessons.lesson6", "from utils.lessons.lesson6_diagnostics import x", False),
         ("utils.lessons.lesson5", "from .lesson4 import x", True),
         ("utils.lessons.lesson5", "from utils.figures import new_figure", False),
         ("utils.lessons.lesson5", "from utils.engine import train_many", False),
