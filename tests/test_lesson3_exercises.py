@@ -6,6 +6,10 @@ catalogue), and every named mistake must be recognised.
 
 from __future__ import annotations
 
+import inspect
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -354,3 +358,70 @@ def test_update_stub_and_forgotten_return():
 def test_update_checker_wants_a_function():
     with pytest.raises(TypeError, match="fn"):
         check_update_step("loss.backward()")
+
+
+# --- the notebook's own cells --------------------------------------------------------------------
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "03_one_network.ipynb"
+
+
+def notebook_cells() -> list[str]:
+    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+    return ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+
+
+def cell_with(start: str) -> str:
+    (found,) = [c for c in notebook_cells() if c.startswith(start)]
+    return found
+
+
+def run_cell(source: str) -> dict:
+    namespace = {"np": np, "torch": torch}
+    exec(compile(source, "<notebook cell>", "exec"), namespace)
+    return namespace
+
+
+@pytest.mark.parametrize("solution", [SolutionReplayBuffer, solution_update_step])
+def test_the_notebooks_folded_solutions_are_the_tested_ones(solution):
+    topic = "replay buffer" if solution is SolutionReplayBuffer else "update step"
+    source = cell_with(f"# @title Solution: the {topic}")
+    assert source.split("\n", 1)[1] == inspect.getsource(solution).rstrip("\n")
+
+
+def test_the_notebooks_solution_cells_pass_and_its_stubs_are_not_attempted():
+    buffer_cell = run_cell(cell_with("# @title Solution: the replay buffer"))
+    update_cell = run_cell(cell_with("# @title Solution: the update step"))
+    assert check_replay_buffer(buffer_cell["SolutionReplayBuffer"], verbose=False).passed
+    assert check_update_step(update_cell["solution_update_step"]).passed
+    stub_buffer = run_cell(cell_with("class MyReplayBuffer"))["MyReplayBuffer"]
+    stub_update = run_cell(cell_with("def update_step("))["update_step"]
+    assert check_replay_buffer(stub_buffer, verbose=False).status == NOT_ATTEMPTED
+    assert check_update_step(stub_update).status == NOT_ATTEMPTED
+
+
+def test_the_notebooks_loop_with_the_solutions_trains_like_utils_train():
+    """The lesson's own run, shortened: the notebook's loop with the solution pieces takes the
+    same steps as utils.train (same seed, same random streams) until rounding parts them."""
+    from utils.dqn import DQNConfig
+    from utils.envs import make_env
+    from utils.networks import QNetwork
+    from utils.schedules import LinearSchedule
+    from utils.seeding import spawn_rngs
+    from utils.train import train
+
+    loop = cell_with("def run_single_network(").split("\n\n\nmine = ")[0]
+    namespace = run_cell(loop)
+    namespace.update(make_env=make_env, spawn_rngs=spawn_rngs, QNetwork=QNetwork,
+                     LinearSchedule=LinearSchedule, tqdm=lambda it, **_: it)  # fmt: skip
+    config = DQNConfig(total_steps=700, learning_starts=100, batch_size=16, buffer_size=500,
+                       hidden_sizes=(16,), epsilon_decay_steps=300, loss="mse",
+                       target_update_period=None)  # fmt: skip
+    mine = namespace["run_single_network"](
+        SolutionReplayBuffer, solution_update_step, config, seed=3
+    )
+    reference = train("CartPole-v1", config, seed=3, progress=False).history
+    np.testing.assert_array_equal(mine["update_steps"], reference.update_steps)
+    np.testing.assert_allclose(mine["max_q"][:200], reference.max_q[:200], rtol=1e-4)
+    n = len(mine["episode_returns"])
+    assert n > 10
+    np.testing.assert_array_equal(mine["episode_returns"][:5], reference.episode_returns[:5])
