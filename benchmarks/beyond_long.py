@@ -145,6 +145,13 @@ def run_part(part: str, seeds: list[int]) -> dict:
     }
 
 
+def machine_text(info: dict | str) -> str:
+    """``{'cpu': 'AMD EPYC', 'logical_cores': 2, ...}`` -> ``'AMD EPYC, 2 logical cores'``."""
+    if isinstance(info, dict):
+        return f"{info.get('cpu', '?')}, {info.get('logical_cores', '?')} logical cores"
+    return str(info)
+
+
 def markdown(parts: list[dict]) -> str:
     lines = [
         "# Lesson 5 at 100,000 steps: target updates, losses, overestimation",
@@ -163,7 +170,7 @@ def markdown(parts: list[dict]) -> str:
             f"## Part `{p['part']}` on `{p['env_id']}` (reward noise sd {p['reward_noise']:g})",
             "",
             f"Command: `{p['command']}`  ",
-            f"Date: {p['date']}; machine: {p['machine']}; torch {p['torch']}; "
+            f"Date: {p['date']}; machine: {machine_text(p['machine'])}; torch {p['torch']}; "
             f"training {p['train_s']:.0f} s.",
             "",
             "| arm | hold | final IQM [95% CI] | final mean [95% CI] | gap IQM [95% CI] "
@@ -193,13 +200,19 @@ def markdown(parts: list[dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--parts", default="updates,noisy", help=f"from {list(PARTS)}")
+    parser.add_argument(
+        "--markdown-only", action="store_true", help="rewrite beyond_long.md from the json"
+    )
     args = parser.parse_args()
+    path = RESULTS / "beyond_long.json"
+    if args.markdown_only:
+        (RESULTS / "beyond_long.md").write_text(markdown(json.loads(path.read_text())["parts"]))
+        return
     names = args.parts.split(",")
     unknown = [n for n in names if n not in PARTS]
     if unknown:
         parser.error(f"unknown parts {unknown}; known: {list(PARTS)}")
     torch.set_num_threads(1)
-    path = RESULTS / "beyond_long.json"
     for name in names:
         part = run_part(name, SEEDS)
         part.update({

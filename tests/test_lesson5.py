@@ -1,298 +1,271 @@
-"""Lesson 5: the diagnostics figures and table, the diagnostics widget, the bug-naming exercise,
-and the claims about the trainer the lesson builds on."""
+"""Lesson 5: the maximisation bias MDP, the noisy-reward wrapper, the overestimation measurement,
+the loaders of committed results, the figures, and the claims about the trainer the lesson
+builds on."""
 
 from __future__ import annotations
 
-import math
+import json
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import torch
 from matplotlib.figure import Figure
 
 from utils.dqn import DQNConfig, DQNRun, History, double_dqn_target, td_target
-from utils.engine import train_many
+from utils.lessons import lesson5
 from utils.lessons.lesson5 import (
-    BUG_GALLERY,
-    DIAGNOSIS_SOLUTION,
-    DiagnosticsExplorer,
-    check_diagnosis,
-    diagnostics_explorer,
-    mystery_runs,
-    plot_bug_gallery,
-    plot_learning_rate_sweep,
+    describe_arm,
+    diagnosis_summary,
+    load_result,
+    long_arm,
+    plot_arms,
+    sweep_arm,
+    terminal_pull,
 )
-from utils.lessons.lesson5_bugs import BUGS, train_with_bug
-from utils.lessons.lesson5_diagnostics import (
-    diagnostics_table,
-    plot_diagnostics,
-    random_policy_states,
+from utils.lessons.lesson5_overestimation import (
+    NoisyReward,
+    noisy_cartpole_id,
+    plot_gaps,
+    predicted_and_realised,
+    register_noisy_cartpole,
 )
+from utils.lessons.lesson5_tabular import maximization_bias, plot_left_share
 from utils.networks import QNetwork
 
-TINY = dict(total_steps=600, learning_starts=100, batch_size=16, buffer_size=1000,
-            hidden_sizes=(16,), epsilon_decay_steps=300, target_update_period=50)  # fmt: skip
+# --- the maximisation bias (Sutton & Barto, Example 6.7) --------------------------------------
 
 
-def fake_run(seed: int, returns, losses, max_q, q_value: float = 0.0, step: int = 1000) -> DQNRun:
-    """A run with a hand-made history and a network that predicts ``q_value`` everywhere."""
-    returns = np.asarray(returns, dtype=float)
-    n = len(returns)
-    end_steps = np.linspace(step / max(n, 1), step, n).astype(np.int64)
-    losses = np.asarray(losses, dtype=float)
-    update_steps = np.arange(1, len(losses) + 1, dtype=np.int64) * (step // max(len(losses), 1))
-    history = History(
-        episode_returns=returns,
-        episode_lengths=returns.astype(np.int64),
-        episode_end_steps=end_steps,
-        update_steps=update_steps,
-        losses=losses,
-        max_q=np.asarray(max_q, dtype=float),
-        eval_steps=np.zeros(0, dtype=np.int64),
-        eval_returns=np.zeros(0),
-    )
+def test_maximization_bias_shape_and_seed():
+    a = maximization_bias("q_learning", runs=50, episodes=30, seed=3)
+    b = maximization_bias("q_learning", runs=50, episodes=30, seed=3)
+    assert a.shape == (30, 50) and a.dtype == bool
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, maximization_bias("q_learning", runs=50, episodes=30, seed=4))
+
+
+def test_q_learning_goes_left_more_often_than_double_q_learning():
+    q = maximization_bias("q_learning", runs=400, episodes=100, seed=0)
+    d = maximization_bias("double_q_learning", runs=400, episodes=100, seed=0)
+    assert q[:50].mean() > d[:50].mean() + 0.3  # the max of noisy estimates pulls it left
+    assert q[:50].mean() > 0.6
+
+
+def test_without_exploration_and_noise_free_b_nobody_keeps_going_left():
+    # epsilon 0: after the first 'left' (ties broken at random) Q(A, left) turns negative
+    # once B's rewards (mean -0.1) are learnt; right stays at 0, so the greedy choice settles.
+    left = maximization_bias("double_q_learning", runs=300, episodes=300, epsilon=0.0, seed=1)
+    assert left[-50:].mean() < 0.05
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"learner": "sarsa"},
+        {"learner": "q_learning", "runs": 0},
+        {"learner": "q_learning", "alpha": 0.0},
+        {"learner": "q_learning", "epsilon": 1.5},
+        {"learner": "q_learning", "n_b_actions": True},
+    ],
+)
+def test_maximization_bias_names_bad_arguments(kwargs):
+    learner = kwargs.pop("learner")
+    with pytest.raises((TypeError, ValueError)):
+        maximization_bias(learner, **kwargs)
+
+
+def test_plot_left_share_draws_one_line_per_learner_and_the_optimum():
+    results = {name: maximization_bias(name, runs=20, episodes=20) for name in
+               ("q_learning", "double_q_learning")}  # fmt: skip
+    fig = plot_left_share(results)
+    assert isinstance(fig, Figure) and len(fig.axes[0].lines) == 3
+    with pytest.raises(ValueError, match="bool"):
+        plot_left_share({"x": np.zeros((3, 4))})
+    with pytest.raises(ValueError, match="results"):
+        plot_left_share({})
+
+
+# --- noisy rewards ----------------------------------------------------------------------------
+
+
+def test_noisy_reward_adds_seeded_zero_mean_noise():
+    def rewards(seed: int) -> np.ndarray:
+        env = NoisyReward(gym.make("CartPole-v1"), sigma=2.0)
+        env.reset(seed=seed)
+        out = []
+        for _ in range(2000):
+            _, r, terminated, truncated, _ = env.step(env.action_space.sample())
+            out.append(r)
+            if terminated or truncated:
+                env.reset()
+        return np.array(out)
+
+    a, b = rewards(0), rewards(0)
+    np.testing.assert_array_equal(a, b)
+    assert abs(a.mean() - 1.0) < 0.15 and abs(a.std() - 2.0) < 0.15
+    assert not np.array_equal(a, rewards(1))
+
+
+def test_register_noisy_cartpole_is_idempotent_and_checks_sigma():
+    env_id = register_noisy_cartpole(1.5)
+    assert env_id == noisy_cartpole_id(1.5) == register_noisy_cartpole(1.5)
+    env = gym.make(env_id)
+    assert isinstance(env.unwrapped, gym.envs.classic_control.CartPoleEnv)
+    with pytest.raises(ValueError, match="sigma"):
+        register_noisy_cartpole(0.0)
+    with pytest.raises(TypeError, match="sigma"):
+        NoisyReward(gym.make("CartPole-v1"), sigma="big")
+
+
+# --- predicted against collected ----------------------------------------------------------------
+
+
+def constant_run(q_value: float, gamma: float = 0.9, seed: int = 0) -> DQNRun:
+    """A run whose network predicts ``q_value`` for both actions (greedy: action 0, left)."""
     net = QNetwork(4, 2, (8,))
     with torch.no_grad():
         for p in net.parameters():
             p.zero_()
         net.linears()[-1].bias.fill_(q_value)
-    return DQNRun("CartPole-v1", DQNConfig(), seed, net, history, step)
+    none, steps = np.zeros(0), np.zeros(0, dtype=np.int64)
+    history = History(none, steps, steps, steps, none, none, steps, none)
+    return DQNRun("CartPole-v1", DQNConfig(gamma=gamma), seed, net, history, 0)
 
 
-@pytest.fixture(scope="module")
-def variants() -> dict[str, list[DQNRun]]:
-    good = [
-        fake_run(s, [10, 20, 30, 40] * 3, np.full(300, 0.5), np.linspace(1, 50, 300), 40.0)
-        for s in (0, 1)
-    ]
-    broken = [
-        fake_run(s, [10, 9] * 6, np.geomspace(1, 1e4, 300), np.geomspace(1, 1e5, 300), 5000.0)
-        for s in (0, 1)
-    ]
-    return {"correct": good, "broken": broken}
+def test_predicted_and_realised_by_hand():
+    runs = [constant_run(3.0), constant_run(7.0, seed=1)]
+    predicted, realised = predicted_and_realised(runs, starts=5, horizon=1000)
+    assert predicted.shape == realised.shape == (2, 5)
+    np.testing.assert_allclose(predicted, [[3.0] * 5, [7.0] * 5])
+    # both always push left: same episodes, each step +1 discounted by 0.9 until it falls
+    np.testing.assert_allclose(realised[0], realised[1])
+    assert np.all((realised > 1.0) & (realised < 10.0))
+    _, one_step = predicted_and_realised(runs, starts=5, horizon=1)
+    np.testing.assert_allclose(one_step, 1.0)  # one step: exactly the first reward
 
 
-# --- plotting ---------------------------------------------------------------------------------
+def test_predicted_and_realised_names_bad_arguments():
+    with pytest.raises(ValueError, match="runs"):
+        predicted_and_realised([])
+    with pytest.raises(ValueError, match="gamma"):
+        predicted_and_realised([constant_run(1.0, 0.9), constant_run(1.0, 0.99, seed=1)])
+    with pytest.raises(ValueError, match="starts"):
+        predicted_and_realised([constant_run(1.0)], starts=0)
 
 
-def test_random_policy_states_are_fixed_by_the_seed():
-    a = random_policy_states("CartPole-v1", n=100, seed=3)
-    b = random_policy_states("CartPole-v1", n=100, seed=3)
-    c = random_policy_states("CartPole-v1", n=100, seed=4)
-    assert a.shape == (100, 4) and a.dtype == np.float32
-    np.testing.assert_array_equal(a, b)
-    assert not np.array_equal(a, c)
-    # random actions topple the pole within ~20 steps: 100 states span several episodes
-    assert np.abs(a[:, 2]).max() > 0.1
-
-
-def test_random_policy_states_names_bad_arguments():
-    with pytest.raises(ValueError, match="n must be >= 1"):
-        random_policy_states("CartPole-v1", n=0)
-    with pytest.raises(ValueError, match="not a registered"):
-        random_policy_states("NoSuchEnv-v0")
-    with pytest.raises(TypeError, match="env_id"):
-        random_policy_states(3)
-
-
-def test_diagnostics_table_by_hand(variants):
-    probe = np.zeros((7, 4), dtype=np.float32)
-    table = diagnostics_table(variants, probe_states=probe, last=4, block=100)
-    good = table["correct"]
-    assert good["seeds"] == 2
-    assert good["return"] == pytest.approx(25.0)  # mean of the last 4 episodes 10, 20, 30, 40
-    assert good["loss"] == pytest.approx(0.5)
-    assert good["max_q"] == pytest.approx(50.0) and good["peak_q"] == pytest.approx(50.0)
-    assert good["probe_q"] == pytest.approx(40.0)  # the network predicts 40 everywhere
-    broken = table["broken"]
-    assert broken["return"] == pytest.approx(9.5)
-    assert broken["peak_q"] == pytest.approx(1e5)
-    assert broken["probe_q"] == pytest.approx(5000.0)
-    # last block of 100 updates of a geometric ramp from 1 to 1e4 averages well above 1e3
-    assert broken["loss"] > 1e3
-
-
-def test_diagnostics_table_accepts_one_run_and_a_list(variants):
-    run = variants["correct"][0]
-    probe = np.zeros((3, 4), dtype=np.float32)
-    assert set(diagnostics_table(run, probe_states=probe)) == {"run"}
-    assert diagnostics_table(variants["correct"], probe_states=probe)["run"]["seeds"] == 2
-
-
-def test_plot_diagnostics_draws_every_panel(variants):
-    fig = plot_diagnostics(
-        variants, probe_states=np.zeros((5, 4), np.float32), bound=100.0, time_limit=500, block=50
-    )
+def test_plot_gaps_one_column_per_variant():
+    fig = plot_gaps({"a": np.arange(10.0), "b": -np.arange(10.0)})
     assert isinstance(fig, Figure)
-    ret_ax, len_ax, loss_ax, q_ax, hist_ax, table_ax = fig.axes[:6]
-    assert len(ret_ax.lines) == 2 and len(loss_ax.lines) == 2
-    assert loss_ax.get_yscale() == "log" and q_ax.get_yscale() == "symlog"
-    assert any(np.allclose(line.get_ydata(), 100.0) for line in q_ax.lines)  # the bound
-    assert any(np.allclose(line.get_ydata(), 500.0) for line in len_ax.lines)  # the limit
-    assert len(hist_ax.patches) == 2  # one step histogram per variant
-    assert hist_ax.get_xscale() == "symlog"  # 5000 is far from 40: log-spaced bins
-    assert table_ax.tables
-    # the Q panel shows the maximum of each block of 50 updates: the last block ends at 1e5
-    broken_q = q_ax.lines[1].get_ydata()
-    assert broken_q[-1] == pytest.approx(1e5)
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["a", "b"]
+    with pytest.raises(ValueError, match="gaps"):
+        plot_gaps({"a": np.zeros((2, 2))})
 
 
-def test_plot_diagnostics_keeps_a_linear_histogram_for_healthy_values(variants):
-    fig = plot_diagnostics(variants["correct"], probe_states=np.zeros((5, 4), np.float32))
-    assert fig.axes[4].get_xscale() == "linear"
+# --- committed results --------------------------------------------------------------------------
 
 
-def test_plot_diagnostics_names_bad_arguments(variants):
-    with pytest.raises(ValueError, match="runs must not be empty"):
-        plot_diagnostics({})
-    with pytest.raises(TypeError, match="DQNRun"):
-        plot_diagnostics({"x": [1, 2]})
-    with pytest.raises(TypeError, match="runs must be"):
-        plot_diagnostics(3.0)
-    with pytest.raises(ValueError, match="block"):
-        plot_diagnostics(variants, block=0)
-    with pytest.raises(ValueError, match="probe_states"):
-        plot_diagnostics(variants, probe_states=np.zeros(4))
+def test_load_result_reads_a_file_and_names_its_source(tmp_path):
+    (tmp_path / "x.json").write_text(json.dumps({"rows": []}))
+    data = load_result("x", tmp_path)
+    assert data["rows"] == [] and data["_source"] == str(tmp_path / "x.json")
+    with pytest.raises(ValueError, match="name"):
+        load_result("x.json", tmp_path)
 
 
-def test_bug_gallery_one_panel_per_variant(variants):
-    runs = {**variants, "other": variants["broken"]}
-    fig = plot_bug_gallery(runs, "correct", ncols=4)
-    drawn = [ax for ax in fig.axes if ax.lines]
-    assert len(drawn) == 2  # broken and other; the reference is drawn in each, not alone
-    assert all(len(ax.lines) == 2 for ax in drawn)
-    with pytest.raises(ValueError, match="reference"):
-        plot_bug_gallery(runs, "missing")
-    with pytest.raises(ValueError, match="besides the reference"):
-        plot_bug_gallery({"correct": variants["correct"]}, "correct")
+def test_load_result_without_the_file_tries_the_url_then_fails(tmp_path, monkeypatch):
+    monkeypatch.setattr(lesson5, "RESULTS_URL", (tmp_path / "nowhere").as_uri())
+    with pytest.raises(FileNotFoundError, match="missing"):
+        load_result("missing", tmp_path)
 
 
-def test_learning_rate_sweep_plots_one_point_per_rate(variants):
-    sweep = {
-        "two networks": {1e-3: variants["correct"], 3e-3: variants["correct"]},
-        "one network": {1e-3: variants["broken"], 3e-3: variants["broken"]},
-    }
-    fig = plot_learning_rate_sweep(sweep, bound=100.0)
-    ret_ax, q_ax = fig.axes
-    np.testing.assert_allclose(ret_ax.lines[0].get_xdata(), [1e-3, 3e-3])
-    np.testing.assert_allclose(ret_ax.lines[1].get_ydata(), [9.5, 9.5])  # last 10 of [10, 9]*6
-    np.testing.assert_allclose(q_ax.lines[1].get_ydata(), [1e5, 1e5])
-    assert ret_ax.get_xscale() == "log"
-    with pytest.raises(ValueError, match="learning rate"):
-        plot_learning_rate_sweep({"x": {0.0: variants["correct"]}})
-    with pytest.raises(ValueError, match="sweep must not be empty"):
-        plot_learning_rate_sweep({})
-    with pytest.raises(TypeError, match="sweep must be a mapping"):
-        plot_learning_rate_sweep([variants["correct"]])
+def test_the_lesson_finds_the_committed_hold_results():
+    confirm = load_result("hold_confirm_after_split")
+    base = sweep_arm(confirm, "base", seeds=(200, 209))
+    assert base["final"].shape == base["max_q"].shape == (10,)
+    assert "sweep_hold.py" in base["command"]
+    summary = diagnosis_summary(load_result("hold_diagnosis"))
+    assert summary["episodes"] >= summary["failed_cart"] + summary["failed_pole"]
+    assert summary["config"]["loss"] == "huber"
 
 
-# --- widget -----------------------------------------------------------------------------------
+def per_seed(seed: int, final: float, max_q: float, **extra) -> dict:
+    return {"seed": seed, "final_mean_100": final, "max_q": max_q, **extra}
 
 
-def test_diagnostics_explorer_redraws_on_a_choice(variants, recording_redraws):
-    runs = {**variants, "other": variants["broken"]}
-    probe = np.zeros((5, 4), np.float32)
-    explorer = diagnostics_explorer(runs, "correct", probe_states=probe, bound=100.0)
-    assert isinstance(explorer, DiagnosticsExplorer)
-    assert not math.isnan(explorer.last_seconds)  # drawn once at build
-    assert list(explorer.controls["variant"].options) == ["broken", "other"]
-    with recording_redraws(explorer) as calls:
-        assert explorer.move(variant="other") > 0
-        explorer.move(compare=False)
-    assert calls == [("other", True), ("other", False)]
-    fig = explorer.figure("broken")
-    assert isinstance(fig, Figure) and len(fig.axes[0].lines) == 2
-    assert len(explorer.figure("broken", compare=False).axes[0].lines) == 1
+def test_sweep_arm_picks_the_named_row_and_seeds():
+    rows = [
+        {"name": "a", "seeds": [1, 2], "per_seed": [per_seed(1, 500, 90), per_seed(2, 10, 300)],
+         "command": "c", "date": "d", "steps": 5, "stage": "tuning", "overrides": {}},
+        {"name": "a", "seeds": [7], "per_seed": [per_seed(7, 1, 1)], "command": "c2"},
+    ]  # fmt: skip
+    arm = sweep_arm({"rows": rows}, "a")
+    np.testing.assert_array_equal(arm["final"], [500, 10])
+    assert sweep_arm({"rows": rows}, "a", seeds=(7, 7))["command"] == "c2"
+    with pytest.raises(ValueError, match="configs"):
+        sweep_arm({"rows": rows}, "b")
 
 
-def test_diagnostics_explorer_names_bad_arguments(variants):
-    with pytest.raises(ValueError, match="reference"):
-        diagnostics_explorer(variants, "missing")
-    with pytest.raises(ValueError, match=">= 2 variants"):
-        diagnostics_explorer({"correct": variants["correct"]}, "correct")
-    explorer = diagnostics_explorer(variants, "correct", probe_states=np.zeros((2, 4), np.float32))
-    with pytest.raises(ValueError, match="variant"):
-        explorer.move(variant="correct")
-    with pytest.raises(ValueError, match="control name"):
-        explorer.move(colour="red")
-    with pytest.raises(ValueError, match="variant"):
-        explorer.figure("nope")
+def test_long_arm_and_describe_arm():
+    part = {
+        "part": "p", "curve_steps": [1, 2], "command": "python x", "date": "d", "steps": 2,
+        "machine": {"cpu": "cpu"},
+        "arms": [{"arm": "A", "per_seed": [
+            per_seed(s, 480.0 + s, 100.0 + s, gap=1.0 + s, train_return_curve=[1.0, 2.0])
+            for s in range(4)
+        ]}],
+    }  # fmt: skip
+    arm = long_arm({"parts": [part]}, "p", "A")
+    assert arm["curves"].shape == (4, 2) and arm["machine"] == "cpu"
+    line = describe_arm("A", arm)
+    assert line.startswith("A: 4/4 seeds hold") and "gap" in line
+    with pytest.raises(ValueError, match="part"):
+        long_arm({"parts": [part]}, "q", "A")
+    with pytest.raises(ValueError, match="arm"):
+        long_arm({"parts": [part]}, "p", "B")
 
 
-# --- exercise ---------------------------------------------------------------------------------
-
-RIGHT = {"A": "epsilon_never_decays", "B": "never_sync", "C": "reward_scale_100"}
-
-
-def test_right_answers_pass(capsys):
-    verdict = check_diagnosis(dict(RIGHT))
-    assert verdict.passed and verdict.status == "correct"
-    assert "Correct" in capsys.readouterr().out
-
-
-def test_the_folded_solution_passes():
-    namespace: dict = {}
-    exec(DIAGNOSIS_SOLUTION, namespace)
-    assert check_diagnosis(namespace["answers"]).passed
+def test_plot_arms_two_panels_and_bad_arguments():
+    arms = {"x": {"final": [500.0, 20.0, 480.0], "max_q": [90.0, 300.0, 120.0]}}
+    fig = plot_arms(arms, bound=100.0)
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    with pytest.raises(ValueError, match="max_q"):
+        plot_arms({"x": {"final": [1.0]}})
+    with pytest.raises(ValueError, match="arms"):
+        plot_arms({})
 
 
-def test_stub_and_partial_answers_are_not_attempted():
-    assert check_diagnosis({"A": ..., "B": ..., "C": ...}).status == "not attempted"
-    partial = check_diagnosis({**RIGHT, "C": ...})
-    assert partial.status == "not attempted" and "C" in partial.message
+def test_diagnosis_summary_by_hand():
+    diagnosis = {
+        "seeds": [1], "config": {"loss": "mse"},
+        "policy": [
+            {"step": 10, "ended_x": 20, "ended_theta": 0, "ended_500": 0,
+             "action_gap_median": 9.0, "q_s0_median": 9.0},
+            {"step": 60, "ended_x": 5, "ended_theta": 3, "ended_500": 12,
+             "action_gap_median": 0.1, "q_s0_median": 90.0},
+        ],
+        "buffer": [{"step": 60, "terminal_share": 0.01}],
+        "values": [{"step": 60, "v_by_abs_x": {"0.0-0.5": 95.0, "2.0-2.5": 10.0}}],
+    }  # fmt: skip
+    s = diagnosis_summary(diagnosis, from_step=50)
+    assert (s["failed_cart"], s["failed_pole"], s["episodes"]) == (5, 3, 20)
+    assert (s["action_gap"], s["q_s0"], s["v_centre"], s["v_edge"]) == (0.1, 90.0, 95.0, 10.0)
+    with pytest.raises(ValueError, match="from_step"):
+        diagnosis_summary(diagnosis, from_step=100)
+    with pytest.raises(ValueError, match="diagnosis"):
+        diagnosis_summary({})
 
 
-def test_a_wrong_answer_gets_a_hint_for_that_run_only():
-    verdict = check_diagnosis({**RIGHT, "B": "no_terminal_mask"})
-    assert verdict.status == "wrong" and not verdict
-    assert "1 of 3 wrong" in verdict.message
-    assert "B: not no_terminal_mask" in verdict.message and "A: right" in verdict.message
+def test_terminal_pull_by_hand():
+    pull = terminal_pull(0.5, 3.0, 0.5)
+    assert pull["squared"] == pytest.approx(6 / 7)  # 0.5 * 6 / (0.5 * 6 + 0.5 * 1)
+    assert pull["huber"] == pytest.approx(2 / 3)  # 0.5 * 1 / (0.5 * 1 + 0.5 * 0.5)
+    with pytest.raises(ValueError, match="terminal_share"):
+        terminal_pull(1.0, 3.0, 0.5)
+    with pytest.raises(ValueError, match="typical_error"):
+        terminal_pull(0.1, 3.0, 0.0)
 
 
-def test_unknown_names_and_keys_are_wrong_with_the_list():
-    verdict = check_diagnosis({**RIGHT, "A": "typo"})
-    assert verdict.status == "wrong" and "never_sync" in verdict.message
-    assert check_diagnosis({**RIGHT, "D": "never_sync"}).status == "wrong"
-    with pytest.raises(TypeError, match="answers"):
-        check_diagnosis(["never_sync"])
-
-
-def test_mystery_runs_pick_the_named_bugs():
-    gallery = {name: [name] for name in BUG_GALLERY}
-    mystery = mystery_runs(gallery)
-    assert {letter: runs[0] for letter, runs in mystery.items()} == RIGHT
-    with pytest.raises(ValueError, match="never_sync"):
-        mystery_runs({"epsilon_never_decays": [], "reward_scale_100": []})
-    with pytest.raises(TypeError, match="gallery"):
-        mystery_runs([])
-
-
-# --- what the lesson claims about the trainer ---------------------------------------------------
-
-
-def test_hard_copy_every_step_is_the_single_network():
-    every_step = train_many(
-        "CartPole-v1", DQNConfig(**{**TINY, "target_update_period": 1}), [0, 1], progress=False
-    )
-    one_network = train_many(
-        "CartPole-v1", DQNConfig(**{**TINY, "target_update_period": None}), [0, 1], progress=False
-    )
-    for a, b in zip(every_step, one_network, strict=True):
-        np.testing.assert_array_equal(a.history.losses, b.history.losses)
-
-
-def test_gradient_through_target_is_a_no_op_with_a_target_network():
-    clean = train_many("CartPole-v1", DQNConfig(**TINY), [0, 1], progress=False)
-    switched = train_with_bug(
-        "CartPole-v1", DQNConfig(**TINY), [0, 1], "gradient_through_target", progress=False
-    )
-    for a, b in zip(clean, switched, strict=True):
-        np.testing.assert_array_equal(a.history.losses, b.history.losses)
-
-
-def test_the_gallery_starts_with_the_switches_of_the_algorithm():
-    assert list(BUG_GALLERY)[: len(BUGS)] == list(BUGS)
-    assert len(BUG_GALLERY) == 9 and set(RIGHT.values()) <= set(BUG_GALLERY)
+# --- the trainer the lesson builds on -------------------------------------------------------
 
 
 def test_double_target_never_exceeds_the_dqn_target_of_the_same_target_network():

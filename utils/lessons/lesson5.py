@@ -1,130 +1,189 @@
-"""Lesson 5 (beyond DQN, and debugging): its figures, its widget and the name-the-bug exercise.
+"""Lesson 5 (beyond the fixed target): committed long-run results, and figures comparing arms.
 
-- :func:`plot_bug_gallery`: one small panel per deliberately broken variant.
-- :func:`plot_learning_rate_sweep`: how variants tolerate the learning rate.
-- :class:`DiagnosticsExplorer` (:func:`diagnostics_explorer`): a trained variant's
-  diagnostics beside a reference.
-- :func:`check_diagnosis`, :func:`mystery_runs`: the exercise, name the bug behind three runs.
+- :func:`load_result`: a committed results file of ``benchmarks/results`` (from the
+  repository, or downloaded from the course's GitHub when the notebook runs without it).
+- :func:`sweep_arm`, :func:`long_arm`: one arm's per-seed numbers from the hold sweeps and from
+  ``benchmarks/beyond_long.py``, as arrays.
+- :func:`describe_arm`: one printed line per arm, with IQM and 95% bootstrap intervals.
+- :func:`plot_arms`: final return and largest Q, one dot per seed, for several arms.
+- :func:`diagnosis_summary`: what ``benchmarks/diagnose_hold.py`` saw late in training.
+- :func:`terminal_pull`: how much of a minibatch's gradient the rare terminal targets carry
+  under the squared and the Huber loss.
 
-The five diagnostics themselves are in :mod:`utils.lessons.lesson5_diagnostics`.
+The tabular maximisation bias is in :mod:`utils.lessons.lesson5_tabular`, the overestimation
+measurement in :mod:`utils.lessons.lesson5_overestimation`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from utils._checks import check_float, check_int
-from utils.exercise import CORRECT, NOT_ATTEMPTED, WRONG, Verdict, is_stub_answer
-from utils.explorer import Explorer
-from utils.figures import draw_band, new_figure
-from utils.lessons.lesson5_bugs import BUGS
-from utils.lessons.lesson5_diagnostics import plot_diagnostics
-from utils.run_figures import episode_curves, run_groups, run_summary, step_grid
+from utils._checks import check_float, check_int, check_str
+from utils.figures import new_figure
+from utils.stats import bootstrap_ci, iqm
 
 __all__ = [
-    "BUG_GALLERY",
-    "DIAGNOSIS_SOLUTION",
-    "DiagnosticsExplorer",
-    "check_diagnosis",
-    "diagnostics_explorer",
-    "mystery_runs",
-    "plot_bug_gallery",
-    "plot_learning_rate_sweep",
+    "RESULTS_URL",
+    "describe_arm",
+    "diagnosis_summary",
+    "load_result",
+    "long_arm",
+    "plot_arms",
+    "results_dir",
+    "sweep_arm",
+    "terminal_pull",
 ]
 
-# --------------------------------------------------------------------------------------
-# Figures
-# --------------------------------------------------------------------------------------
+RESULTS_URL = "https://raw.githubusercontent.com/dqn-course/dqn-course/main/benchmarks/results"
+"""Where :func:`load_result` finds a results file when the repository is not on disk."""
 
 
-def plot_bug_gallery(
-    runs: Mapping[str, Sequence[Any]],
-    reference: str,
-    *,
-    grid_step: int = 250,
-    last: int = 10,
-    ncols: int = 4,
-) -> Figure:
-    """Draw one small panel per variant: its training return against the reference's.
+def results_dir() -> Path:
+    """Return ``benchmarks/results`` of the repository this package sits in (may not exist)."""
+    return Path(__file__).resolve().parents[2] / "benchmarks" / "results"
 
-    Each panel shows the mean over seeds of the return of the last ``last`` training
-    episodes against environment steps (band: lowest to highest seed), in colour, over the
-    ``reference`` variant in grey. All panels share the y axis.
+
+def load_result(name: str, directory: str | Path | None = None) -> dict[str, Any]:
+    """Load the committed results file ``<name>.json``.
+
+    Looked up in ``directory`` (default :func:`results_dir`); where it is missing (a Colab
+    install has the package, not the benchmarks), downloaded from :data:`RESULTS_URL`.
 
     Args:
-        runs: ``{variant: [DQNRun, ...]}`` holding ``reference`` and at least one other.
-        reference: The variant drawn in grey in every panel (e.g. the correct agent).
-        grid_step: Environment steps between curve points (>= 1).
-        last: Episodes averaged per point (>= 1).
-        ncols: Panels per row (>= 1).
+        name: File stem, e.g. ``'hold_sweep'`` or ``'beyond_long'``.
+        directory: Folder holding the results files.
 
     Returns:
-        The Figure.
+        The parsed JSON, with ``'_source'`` added: the path or URL it was read from.
 
     Raises:
         TypeError, ValueError: On a bad argument (the message names it).
+        FileNotFoundError: If the file is neither on disk nor downloadable.
     """
-    groups = run_groups(runs)
-    if reference not in groups:
-        raise ValueError(f"reference must be one of {tuple(groups)}, got {reference!r}")
-    others = [name for name in groups if name != reference]
-    if not others:
-        raise ValueError("runs must hold at least one variant besides the reference")
-    last = check_int("last", last, minimum=1)
-    ncols = min(check_int("ncols", ncols, minimum=1), len(others))
-    nrows = -(-len(others) // ncols)
-    grid = step_grid([r for g in groups.values() for r in g], grid_step)
-    reference_curves = episode_curves(groups[reference], grid, last=last)
-
-    fig, axes = new_figure(
-        ncols, nrows=nrows, figsize=(3.3 * ncols, 2.5 * nrows + 0.4), dpi=80, sharex=True,
-        sharey=True,
-    )  # fmt: skip
-    for ax, name in zip(axes, others, strict=False):
-        draw_band(ax, grid, reference_curves, color="0.45", band_color="0.6", alpha=0.25,
-                  linewidth=1.2, label=reference)  # fmt: skip
-        draw_band(ax, grid, episode_curves(groups[name], grid, last=last), color="tab:red",
-                  linewidth=1.5, label=name)  # fmt: skip
-        ax.set_title(f"{name} ({len(groups[name])} seeds)", fontsize=9)
-        ax.grid(alpha=0.3)
-    for ax in axes[len(others) :]:
-        ax.axis("off")
-    for ax in axes[::ncols]:
-        ax.set_ylabel(f"return (last {last})")
-    for ax in axes[-ncols:]:
-        ax.set_xlabel("environment step")
-    axes[0].legend(loc="upper left", fontsize="x-small")
-    fig.suptitle(
-        f"training return of each variant (red) against {reference!r} (grey); "
-        "line: mean over seeds, band: range",
-        fontsize=10,
-    )
-    return fig
+    name = check_str("name", name)
+    if not name or "/" in name or name.endswith(".json"):
+        raise ValueError(f"name must be a file stem such as 'hold_sweep', got {name!r}")
+    folder = results_dir() if directory is None else Path(directory)
+    path = folder / f"{name}.json"
+    if path.exists():
+        data, source = json.loads(path.read_text()), str(path)
+    else:
+        url = f"{RESULTS_URL}/{name}.json"
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                data, source = json.loads(response.read()), url
+        except OSError as error:
+            raise FileNotFoundError(f"{path} does not exist and {url} failed: {error}") from error
+    data["_source"] = source
+    return data
 
 
-def plot_learning_rate_sweep(
-    sweep: Mapping[str, Mapping[float, Sequence[Any]]],
-    *,
-    bound: float | None = None,
-    last: int = 10,
-    figsize: tuple[float, float] = (11.0, 3.8),
-) -> Figure:
-    """Compare how variants tolerate the learning rate: final return and largest Q per rate.
+def _arm(per_seed: list[dict], extra: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "seeds": np.array([p["seed"] for p in per_seed]),
+        "final": np.array([p["final_mean_100"] for p in per_seed], dtype=np.float64),
+        "max_q": np.array([p["max_q"] for p in per_seed], dtype=np.float64),
+        **extra,
+    }
 
-    Left: the mean return of each seed's last ``last`` training episodes against the
-    learning rate (log axis; line: mean over seeds, dots: seeds). Right: the largest Q-value
-    each seed predicted during training (symlog axis), with ``bound`` dashed.
+
+def sweep_arm(sweep: Mapping[str, Any], name: str, seeds: tuple[int, int] | None = None) -> dict:
+    """Return one config's per-seed results from a ``benchmarks/sweep_hold.py`` file.
 
     Args:
-        sweep: ``{variant: {learning_rate: [DQNRun, ...]}}``, e.g.
-            ``{"two networks": {1e-3: runs, ...}, "one network": {...}}``.
-        bound: The largest possible discounted return (optional).
-        last: Training episodes averaged for the final return (>= 1).
+        sweep: The loaded file (``{"rows": [...]}``).
+        name: The config's name, e.g. ``'base'`` or ``'mse_c_500'``.
+        seeds: ``(first, last)`` seed of the row wanted; default the row with most seeds.
+
+    Returns:
+        ``{"seeds", "final", "max_q"}`` arrays ``(n_seeds,)`` plus the row's ``command``,
+        ``date``, ``steps``, ``stage``, ``overrides`` and ``wall_s`` (training seconds).
+
+    Raises:
+        ValueError: If no row matches.
+    """
+    rows = [r for r in sweep.get("rows", []) if r["name"] == name]
+    if seeds is not None:
+        rows = [r for r in rows if (r["seeds"][0], r["seeds"][-1]) == tuple(seeds)]
+    if not rows:
+        known = sorted({r["name"] for r in sweep.get("rows", [])})
+        raise ValueError(f"no row {name!r} with seeds {seeds} in the sweep; configs: {known}")
+    row = max(rows, key=lambda r: len(r["seeds"]))
+    keep = ("command", "date", "steps", "stage", "overrides", "wall_s")
+    return _arm(row["per_seed"], {k: row.get(k) for k in keep})
+
+
+def long_arm(results: Mapping[str, Any], part: str, arm: str) -> dict:
+    """Return one arm's per-seed results from ``benchmarks/results/beyond_long.json``.
+
+    Returns:
+        ``{"seeds", "final", "max_q", "gap", "curves"}`` (curves ``(n_seeds, n_points)``, on
+        ``curve_steps``) plus the part's ``command``, ``date``, ``steps`` and ``machine``.
+
+    Raises:
+        ValueError: If the part or arm is missing (the message lists what there is).
+    """
+    parts = {p["part"]: p for p in results.get("parts", [])}
+    if part not in parts:
+        raise ValueError(f"part must be one of {sorted(parts)}, got {part!r}")
+    arms = {a["arm"]: a for a in parts[part]["arms"]}
+    if arm not in arms:
+        raise ValueError(f"arm must be one of {sorted(arms)}, got {arm!r}")
+    per_seed = arms[arm]["per_seed"]
+    p = parts[part]
+    return _arm(per_seed, {
+        "gap": np.array([s["gap"] for s in per_seed], dtype=np.float64),
+        "curves": np.array([s["train_return_curve"] for s in per_seed], dtype=np.float64),
+        "curve_steps": np.array(p["curve_steps"]),
+        "command": p["command"], "date": p["date"], "steps": p["steps"],
+        "machine": p["machine"].get("cpu", "?") if isinstance(p["machine"], dict) else p["machine"],
+    })  # fmt: skip
+
+
+def _interval(values: np.ndarray, digits: int) -> str:
+    low, high = bootstrap_ci(values)
+    return f"{iqm(values):.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def describe_arm(name: str, arm: Mapping[str, Any], *, solved: float = 475.0) -> str:
+    """Return one line: seeds holding (final >= ``solved``), IQM final return and largest Q
+    with 95% bootstrap intervals, and the gap ``Q(s0) - G0`` where the arm has one."""
+    check_str("name", name)
+    solved = check_float("solved", solved)
+    final, max_q = np.asarray(arm["final"]), np.asarray(arm["max_q"])
+    line = (
+        f"{name}: {int((final >= solved).sum())}/{final.size} seeds hold (>= {solved:g}); "
+        f"final IQM {_interval(final, 0)}; largest Q IQM {_interval(max_q, 1)}"
+    )
+    if "gap" in arm:
+        line += f"; gap Q(s0) - G0 IQM {_interval(np.asarray(arm['gap']), 1)}"
+    return line
+
+
+def plot_arms(
+    arms: Mapping[str, Mapping[str, Any]],
+    *,
+    bound: float | None = None,
+    solved: float = 475.0,
+    title: str | None = None,
+    figsize: tuple[float, float] = (11.0, 3.8),
+) -> Figure:
+    """Draw each arm's final greedy return (left) and largest predicted Q (right) per seed.
+
+    Dots: seeds; black square and bar: IQM with its 95% bootstrap interval.
+
+    Args:
+        arms: ``{label: {"final": (n,), "max_q": (n,)}}`` (e.g. from :func:`sweep_arm`).
+        bound: The impossible-above line for Q (dashed), optional.
+        solved: The return that counts as holding (dotted).
+        title: Figure title (optional).
         figsize: Width and height in inches.
 
     Returns:
@@ -133,271 +192,101 @@ def plot_learning_rate_sweep(
     Raises:
         TypeError, ValueError: On a bad argument (the message names it).
     """
-    if not isinstance(sweep, Mapping):
-        raise TypeError(
-            f"sweep must be a mapping {{variant: {{learning_rate: [runs]}}}}, got "
-            f"{type(sweep).__name__}"
-        )
-    if not sweep:
-        raise ValueError("sweep must not be empty: give at least one variant")
-    last = check_int("last", last, minimum=1)
+    if not isinstance(arms, Mapping) or not arms:
+        raise ValueError("arms must be a non-empty mapping {label: {'final': ..., 'max_q': ...}}")
     if bound is not None:
         bound = check_float("bound", bound)
-    prepared = {}
-    for label, by_rate in sweep.items():
-        if not isinstance(by_rate, Mapping):
-            raise TypeError(f"sweep[{label!r}] must be a mapping {{learning_rate: [runs]}}")
-        rates = sorted(by_rate)
-        for lr in rates:
-            check_float(f"sweep[{label!r}] learning rate", lr, low=0.0, low_inclusive=False)
-        groups = run_groups({f"{lr:g}": by_rate[lr] for lr in rates}, f"sweep[{label!r}]")
-        summaries = [[run_summary(r, bound, last=last) for r in g] for g in groups.values()]
-        returns = [[s["final_return"] for s in row] for row in summaries]
-        peaks = [[s["max_q"] for s in row] for row in summaries]
-        prepared[label] = (np.array(rates, dtype=float), returns, peaks)
-
-    fig, (ret_ax, q_ax) = new_figure(2, figsize=figsize)
-    for label, (rates, returns, peaks) in prepared.items():
-        n = max(len(v) for v in returns)
-        for ax, values in ((ret_ax, returns), (q_ax, peaks)):
-            (line,) = ax.plot(
-                rates, [np.nanmean(v) for v in values], marker="o", label=f"{label} ({n} seeds)"
-            )
-            for lr, v in zip(rates, values, strict=True):
-                ax.scatter(np.full(len(v), lr), v, s=10, color=line.get_color(), alpha=0.5)
-    for ax in (ret_ax, q_ax):
-        ax.set_xscale("log")
-        ax.set_xlabel("learning rate")
+    solved = check_float("solved", solved)
+    fig, (left, right) = new_figure(2, figsize=figsize)
+    for ax, key in ((left, "final"), (right, "max_q")):
+        for i, (label, arm) in enumerate(arms.items()):
+            if key not in arm:
+                raise ValueError(f"arms[{label!r}] has no {key!r}")
+            values = np.asarray(arm[key], dtype=np.float64)
+            ax.scatter(i + np.linspace(-0.15, 0.15, values.size), values, s=16, alpha=0.7)
+            low, high = bootstrap_ci(values)
+            centre = iqm(values)
+            ax.errorbar(i + 0.3, centre, yerr=[[centre - low], [high - centre]], fmt="s",
+                        color="black", capsize=4)  # fmt: skip
+        ax.set_xticks(range(len(arms)), list(arms), fontsize=8)
         ax.grid(alpha=0.3)
-    ret_ax.set_ylabel(f"return (mean of the last {last} training episodes)")
-    ret_ax.set_title("does it learn?")
-    q_ax.set_yscale("symlog", linthresh=1.0)
-    q_ax.set_ylim(bottom=0.0)
-    q_ax.set_ylabel("largest predicted Q during training")
-    q_ax.set_title("do its values stay possible?")
+    left.axhline(solved, color="tab:green", linestyle=":", label=f"holds: >= {solved:g}")
+    left.set_ylabel("final greedy return (100 episodes)")
+    left.legend(loc="lower left", fontsize="small")
     if bound is not None:
-        q_ax.axhline(bound, color="black", linestyle="--", linewidth=1.2,
-                     label=f"largest possible return {bound:.2f}")  # fmt: skip
-    ret_ax.legend(loc="best", fontsize="small")
-    q_ax.legend(loc="best", fontsize="small")
+        right.axhline(bound, color="tab:red", linestyle="--", label=f"impossible above {bound:g}")
+        right.legend(loc="upper right", fontsize="small")
+    right.set_ylabel("largest predicted Q")
+    fig.suptitle(title or "one dot per seed; square: IQM with 95% bootstrap interval",
+                 fontsize=10)  # fmt: skip
     return fig
 
 
-# --------------------------------------------------------------------------------------
-# The widget: browse the diagnostics of runs that are already trained
-# --------------------------------------------------------------------------------------
-
-
-class DiagnosticsExplorer(Explorer):
-    """Pick a variant (e.g. a bug) and see its diagnostics next to a reference run, at once.
-
-    Nothing is trained when a control moves: the runs were computed beforehand and the
-    picture is :func:`utils.lessons.lesson5_diagnostics.plot_diagnostics` of the chosen
-    variant, beside the reference variant unless that box is unticked.
-
-    Attributes:
-        runs: ``{variant: [run, ...]}`` as given (``utils.dqn.DQNRun`` objects).
-        reference: The variant drawn beside the chosen one.
-        widget: The ``ipywidgets.VBox`` to display (controls above the picture).
-        controls: ``{"variant", "compare"}`` -> dropdown and checkbox.
-        last_seconds: Wall time of the last redraw, in seconds.
-    """
-
-    def __init__(
-        self,
-        runs: Mapping[str, Sequence[Any]],
-        reference: str,
-        *,
-        variant: str | None = None,
-        **plot_kwargs: Any,
-    ) -> None:
-        self.runs = run_groups(runs)
-        if len(self.runs) < 2:
-            raise ValueError(f"runs must hold >= 2 variants, got {tuple(self.runs)}")
-        if reference not in self.runs:
-            raise ValueError(f"reference must be one of {tuple(self.runs)}, got {reference!r}")
-        self.reference = reference
-        self.plot_kwargs = dict(plot_kwargs)
-        others = [name for name in self.runs if name != reference]
-        start = others[0] if variant is None else variant
-        if start not in others:
-            raise ValueError(f"variant must be one of {tuple(others)}, got {start!r}")
-        self.controls = {
-            "variant": widgets.Dropdown(
-                options=others, value=start, description="variant",
-                style={"description_width": "60px"}, layout=widgets.Layout(width="380px"),
-            ),
-            "compare": widgets.Checkbox(value=True, description=f"beside '{reference}'"),
-        }  # fmt: skip
-        self._start()
-
-    def figure(self, variant: str, compare: bool = True) -> Figure:
-        """Return the picture the widget shows for ``variant``.
-
-        Args:
-            variant: One of the variants other than the reference.
-            compare: Draw the reference variant beside it.
-
-        Raises:
-            ValueError: If ``variant`` is not among the runs.
-        """
-        if variant not in self.runs or variant == self.reference:
-            others = tuple(n for n in self.runs if n != self.reference)
-            raise ValueError(f"variant must be one of {others}, got {variant!r}")
-        shown = {self.reference: self.runs[self.reference]} if compare else {}
-        shown[variant] = self.runs[variant]
-        return plot_diagnostics(shown, **self.plot_kwargs)
-
-    def _check_move(self, values: Mapping[str, Any]) -> None:
-        variants = self.controls["variant"].options
-        if "variant" in values and values["variant"] not in variants:
-            raise ValueError(f"variant must be one of {tuple(variants)}, got {values['variant']!r}")
-
-
-def diagnostics_explorer(
-    runs: Mapping[str, Sequence[Any]], reference: str, **kwargs: Any
-) -> DiagnosticsExplorer:
-    """Build the Lesson 5 widget: pick a trained variant, see its diagnostics beside a reference.
-
-    Args:
-        runs: ``{variant: [DQNRun, ...]}``, e.g. ``{"correct": [...], "no_terminal_mask": [...]}``.
-        reference: The variant drawn beside the chosen one (e.g. the correct agent).
-        **kwargs: ``variant`` (shown first), and anything :func:`plot_diagnostics` takes
-            (``bound``, ``time_limit``, ``probe_states``, ``block``, ...).
+def diagnosis_summary(diagnosis: Mapping[str, Any], *, from_step: int = 50_000) -> dict:
+    """Summarise a ``benchmarks/diagnose_hold.py`` file from ``from_step`` on.
 
     Returns:
-        The :class:`DiagnosticsExplorer`; display it (or its ``.widget``).
-    """
-    return DiagnosticsExplorer(runs, reference, **kwargs)
-
-
-# --------------------------------------------------------------------------------------
-# The exercise: name the bug from its diagnostics
-# --------------------------------------------------------------------------------------
-# The learner fills a dict {"A": name, "B": name, "C": name} with names from BUG_GALLERY after
-# looking at the diagnostics of three unnamed runs. The notebook trains the gallery under
-# these names and draws the three runs that mystery_runs() picks.
-
-BUG_GALLERY: dict[str, str] = {
-    **BUGS,  # switches of the algorithm: train them with lesson5_bugs.train_with_bug
-    # wrong settings of a correct agent: train them with a changed config
-    "never_sync": "never copies the online network into the target network",
-    "sync_every_step": "copies it after every step (target_update_period=1)",
-    "epsilon_never_decays": "explores at random forever (epsilon_end = epsilon_start = 1)",
-    "learning_starts_0": "starts learning before the buffer holds a batch",
-    "reward_scale_100": "multiplies every reward by 100",
-    "observation_scale_100": "multiplies every observation by 100",
-}
-"""The Lesson 5 gallery of deliberate bugs: name -> what it does wrong.
-
-The first three are :data:`utils.lessons.lesson5_bugs.BUGS` (switches that only
-:func:`~utils.lessons.lesson5_bugs.train_with_bug` turns on); the others are plain settings.
-"""
-
-_MYSTERY = (
-    (
-        "A",
-        "epsilon_never_decays",
-        "the training return stays where a random policy's is, yet the loss and the Q-values "
-        "look like the correct agent's. What does the agent do while it trains?",
-    ),
-    (
-        "B",
-        "never_sync",
-        "the largest Q stays near the reward of one step and the loss near zero: the targets "
-        "never grow. Which network computes them, and does it ever change?",
-    ),
-    (
-        "C",
-        "reward_scale_100",
-        "its Q-values and its loss are far larger than the correct agent's. By what factor are "
-        "its Q-values larger, and is it the same factor everywhere (look at the histogram)?",
-    ),
-)
-
-
-def mystery_runs(gallery: dict[str, Any]) -> dict[str, Any]:
-    """Return the three unnamed runs of the Lesson 5 exercise: ``{"A": ..., "B": ..., "C": ...}``.
-
-    Args:
-        gallery: ``{bug name: runs}`` holding every name the exercise needs (names as in
-            :data:`BUG_GALLERY`).
+        ``failed_cart``, ``failed_pole``: greedy test episodes (20 per snapshot) that ended
+        with the cart out of bounds / the pole fallen, summed over seeds and snapshots;
+        ``episodes``: all of those test episodes; ``action_gap``, ``q_s0``: medians over
+        snapshots of the median action gap ``|Q(s, left) - Q(s, right)|`` and of
+        ``max_a Q(s0, a)``; ``v_centre``, ``v_edge``: medians over snapshots of the median
+        value ``max_a Q`` of stored states with the cart near the centre (``|x| < 0.5``) and
+        near the edge (``2.0 <= |x| < 2.5``, one push from failing); ``terminal_share``: median
+        share of terminal transitions in the buffer; ``seeds``, ``config``.
 
     Raises:
-        TypeError: If ``gallery`` is not a dict.
-        ValueError: If a name the exercise needs is missing.
+        TypeError, ValueError: On a bad argument (the message names it).
     """
-    if not isinstance(gallery, dict):
-        raise TypeError(f"gallery must be a dict {{bug name: runs}}, got {type(gallery).__name__}")
-    missing = [name for _, name, _ in _MYSTERY if name not in gallery]
-    if missing:
-        raise ValueError(f"gallery must hold the runs of {missing}")
-    return {letter: gallery[name] for letter, name, _ in _MYSTERY}
+    if not isinstance(diagnosis, Mapping) or "policy" not in diagnosis:
+        raise ValueError("diagnosis must be a loaded diagnose_hold.py file (with 'policy')")
+    from_step = check_int("from_step", from_step, minimum=0)
+    policy = [p for p in diagnosis["policy"] if p["step"] >= from_step]
+    buffer = [b for b in diagnosis["buffer"] if b["step"] >= from_step]
+    values = [v["v_by_abs_x"] for v in diagnosis["values"] if v["step"] >= from_step]
+    if not policy or not buffer or not values:
+        raise ValueError(f"from_step={from_step} is after the last snapshot")
+    return {
+        "failed_cart": sum(p["ended_x"] for p in policy),
+        "failed_pole": sum(p["ended_theta"] for p in policy),
+        "episodes": sum(p["ended_x"] + p["ended_theta"] + p["ended_500"] for p in policy),
+        "action_gap": float(np.median([p["action_gap_median"] for p in policy])),
+        "q_s0": float(np.median([p["q_s0_median"] for p in policy])),
+        "v_centre": float(np.median([v["0.0-0.5"] for v in values])),
+        "v_edge": float(np.median([v["2.0-2.5"] for v in values])),
+        "terminal_share": float(np.median([b["terminal_share"] for b in buffer])),
+        "seeds": list(diagnosis["seeds"]),
+        "config": dict(diagnosis["config"]),
+    }
 
 
-DIAGNOSIS_SOLUTION = """\
-answers = {
-    "A": "epsilon_never_decays",     # random-level training return, healthy loss and Q
-    "B": "never_sync",               # Q stuck near one reward, loss near zero
-    "C": "reward_scale_100",         # Q about 100x the correct agent's, loss far larger
-}"""
-"""The Lesson 5 exercise's solution, as the notebook folds it in ``<details>``."""
+def terminal_pull(
+    terminal_share: float, terminal_error: float, typical_error: float
+) -> dict[str, float]:
+    """Return the share of a minibatch's gradient carried by its terminal transitions.
 
-
-def check_diagnosis(answers: Any) -> Verdict:
-    """Check the Lesson 5 exercise: name the bug behind each of the runs A, B and C.
-
-    ``answers`` maps each letter to a name from :data:`BUG_GALLERY`. Prints a friendly verdict
-    (with a hint on what to look at for each wrong letter) and returns it.
+    A sample's gradient with respect to its prediction is ``2 * delta`` under the squared
+    loss and ``clip(delta, -1, 1)`` under Huber. With a share ``p`` of terminal samples whose
+    error is ``terminal_error`` and the rest at ``typical_error`` (sizes), the terminal
+    samples carry ``p * g(terminal) / (p * g(terminal) + (1 - p) * g(typical))``.
 
     Args:
-        answers: ``{"A": name, "B": name, "C": name}``; ``...`` or ``None`` for a letter not
-            answered yet.
+        terminal_share: Share of terminal transitions in the buffer, in (0, 1).
+        terminal_error: Size of their TD error (> 0), e.g. ``Q - 1`` at a failure.
+        typical_error: Size of the other samples' TD error (> 0).
 
     Returns:
-        A :class:`Verdict`: ``"correct"``, ``"wrong"`` or ``"not attempted"``.
+        ``{"squared": share, "huber": share}``.
 
     Raises:
-        TypeError: If ``answers`` is not a dict.
+        TypeError, ValueError: On a bad argument (the message names it).
     """
-    if not isinstance(answers, dict):
-        raise TypeError(f"answers must be a dict like {{'A': 'never_sync', ...}}, got {answers!r}")
-    letters = [letter for letter, _, _ in _MYSTERY]
-    unknown_keys = sorted(str(k) for k in answers if k not in letters)
-    open_letters = [k for k in letters if is_stub_answer(answers.get(k)) or answers.get(k) == ""]
-    if unknown_keys:
-        verdict = Verdict(
-            WRONG, f"Not quite: the runs are {', '.join(letters)}; unknown keys {unknown_keys}."
-        )
-    elif len(open_letters) == len(letters):
-        verdict = Verdict(
-            NOT_ATTEMPTED,
-            "Not attempted yet: replace each `...` with the name of a bug from the list "
-            "and run this cell again.",
-        )
-    elif open_letters:
-        verdict = Verdict(
-            NOT_ATTEMPTED, f"Almost there: {', '.join(open_letters)} still has no answer."
-        )
-    else:
-        lines, wrong = [], 0
-        for letter, name, hint in _MYSTERY:
-            given = answers[letter]
-            if given == name:
-                lines.append(f"  {letter}: right, {name}.")
-            elif given not in BUG_GALLERY:
-                wrong += 1
-                lines.append(
-                    f"  {letter}: {given!r} is not one of the names: {', '.join(BUG_GALLERY)}."
-                )
-            else:
-                wrong += 1
-                lines.append(f"  {letter}: not {given}. Look again: {hint}")
-        if wrong == 0:
-            verdict = Verdict(CORRECT, "Correct! All three diagnosed:\n" + "\n".join(lines))
-        else:
-            verdict = Verdict(
-                WRONG, f"Not quite: {wrong} of {len(letters)} wrong.\n" + "\n".join(lines)
-            )
-    print(verdict.message)
-    return verdict
+    p = check_float("terminal_share", terminal_share, low=0.0, high=1.0, low_inclusive=False,
+                    high_inclusive=False)  # fmt: skip
+    big = check_float("terminal_error", terminal_error, low=0.0, low_inclusive=False, finite=True)
+    small = check_float("typical_error", typical_error, low=0.0, low_inclusive=False,
+                        finite=True)  # fmt: skip
+    shares = {}
+    for loss, grad in (("squared", lambda d: 2 * d), ("huber", lambda d: min(d, 1.0))):
+        shares[loss] = p * grad(big) / (p * grad(big) + (1 - p) * grad(small))
+    return shares
