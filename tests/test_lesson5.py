@@ -4,8 +4,6 @@ builds on."""
 
 from __future__ import annotations
 
-import json
-
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -13,7 +11,6 @@ import torch
 from matplotlib.figure import Figure
 
 from utils.dqn import DQNConfig, DQNRun, History, double_dqn_target, td_target
-from utils.lessons import lesson5
 from utils.lessons.lesson5 import (
     describe_arm,
     diagnosis_summary,
@@ -162,20 +159,6 @@ def test_plot_gaps_one_column_per_variant():
 
 
 # --- committed results --------------------------------------------------------------------------
-
-
-def test_load_result_reads_a_file_and_names_its_source(tmp_path):
-    (tmp_path / "x.json").write_text(json.dumps({"rows": []}))
-    data = load_result("x", tmp_path)
-    assert data["rows"] == [] and data["_source"] == str(tmp_path / "x.json")
-    with pytest.raises(ValueError, match="name"):
-        load_result("x.json", tmp_path)
-
-
-def test_load_result_without_the_file_tries_the_url_then_fails(tmp_path, monkeypatch):
-    monkeypatch.setattr(lesson5, "RESULTS_URL", (tmp_path / "nowhere").as_uri())
-    with pytest.raises(FileNotFoundError, match="missing"):
-        load_result("missing", tmp_path)
 
 
 def test_the_lesson_finds_the_committed_hold_results():

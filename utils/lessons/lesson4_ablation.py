@@ -21,6 +21,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from utils.figures import new_figure
+from utils.results import load_result
 from utils.run_figures import bound_label
 
 __all__ = ["ABLATION_FILE", "ARMS", "LOADED", "ablation_table", "load_ablation", "plot_ablation"]
@@ -50,7 +51,8 @@ def load_ablation(path: str | Path | None = None) -> dict[str, Any]:
 
     Args:
         path: The JSON file ``benchmarks/ablation_2x2.py`` wrote; default
-            :data:`ABLATION_FILE`.
+            :data:`ABLATION_FILE`, or its copy online where the repository is not on disk
+            (:func:`utils.results.load_result`).
 
     Returns:
         The parsed results (the schema is in that script's docstring).
@@ -60,13 +62,19 @@ def load_ablation(path: str | Path | None = None) -> dict[str, Any]:
         FileNotFoundError: If the file is missing (the message names the command).
         ValueError: If an arm or a field the lesson needs is missing.
     """
-    path = ABLATION_FILE if path is None else path
-    if not isinstance(path, (str, Path)):
+    if path is not None and not isinstance(path, (str, Path)):
         raise TypeError(f"path must be a str or Path, got {type(path).__name__}")
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: run `python benchmarks/ablation_2x2.py`")
-    results = json.loads(path.read_text())
+    if path is None:  # the repository's file, or the course's copy online (Colab)
+        path = ABLATION_FILE
+        try:
+            results = load_result(ABLATION_FILE.stem)
+        except FileNotFoundError as error:
+            raise FileNotFoundError(f"{error}: run `python benchmarks/ablation_2x2.py`") from error
+    else:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} not found: run `python benchmarks/ablation_2x2.py`")
+        results = json.loads(path.read_text())
     for key in ("command", "date", "steps", "bound", "arms"):
         if key not in results:
             raise ValueError(f"{path} lacks {key!r}: not a results file of ablation_2x2.py")

@@ -1,7 +1,7 @@
 """Lesson 5 (beyond the fixed target): committed long-run results, and figures comparing arms.
 
-- :func:`load_result`: a committed results file of ``benchmarks/results`` (from the
-  repository, or downloaded from the course's GitHub when the notebook runs without it).
+- :func:`load_result` (from :mod:`utils.results`, re-exported for the notebook): a committed
+  results file of ``benchmarks/results``.
 - :func:`sweep_arm`, :func:`long_arm`: one arm's per-seed numbers from the hold sweeps and from
   ``benchmarks/beyond_long.py``, as arrays.
 - :func:`describe_arm`: one printed line per arm, with IQM and 95% bootstrap intervals.
@@ -16,10 +16,7 @@ measurement in :mod:`utils.lessons.lesson5_overestimation`.
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,6 +24,7 @@ from matplotlib.figure import Figure
 
 from utils._checks import check_float, check_int, check_str
 from utils.figures import new_figure
+from utils.results import RESULTS_URL, load_result, results_dir
 from utils.stats import bootstrap_ci, iqm
 
 __all__ = [
@@ -40,49 +38,6 @@ __all__ = [
     "sweep_arm",
     "terminal_pull",
 ]
-
-RESULTS_URL = "https://raw.githubusercontent.com/dqn-course/dqn-course/main/benchmarks/results"
-"""Where :func:`load_result` finds a results file when the repository is not on disk."""
-
-
-def results_dir() -> Path:
-    """Return ``benchmarks/results`` of the repository this package sits in (may not exist)."""
-    return Path(__file__).resolve().parents[2] / "benchmarks" / "results"
-
-
-def load_result(name: str, directory: str | Path | None = None) -> dict[str, Any]:
-    """Load the committed results file ``<name>.json``.
-
-    Looked up in ``directory`` (default :func:`results_dir`); where it is missing (a Colab
-    install has the package, not the benchmarks), downloaded from :data:`RESULTS_URL`.
-
-    Args:
-        name: File stem, e.g. ``'hold_sweep'`` or ``'beyond_long'``.
-        directory: Folder holding the results files.
-
-    Returns:
-        The parsed JSON, with ``'_source'`` added: the path or URL it was read from.
-
-    Raises:
-        TypeError, ValueError: On a bad argument (the message names it).
-        FileNotFoundError: If the file is neither on disk nor downloadable.
-    """
-    name = check_str("name", name)
-    if not name or "/" in name or name.endswith(".json"):
-        raise ValueError(f"name must be a file stem such as 'hold_sweep', got {name!r}")
-    folder = results_dir() if directory is None else Path(directory)
-    path = folder / f"{name}.json"
-    if path.exists():
-        data, source = json.loads(path.read_text()), str(path)
-    else:
-        url = f"{RESULTS_URL}/{name}.json"
-        try:
-            with urllib.request.urlopen(url, timeout=30) as response:
-                data, source = json.loads(response.read()), url
-        except OSError as error:
-            raise FileNotFoundError(f"{path} does not exist and {url} failed: {error}") from error
-    data["_source"] = source
-    return data
 
 
 def _arm(per_seed: list[dict], extra: dict[str, Any]) -> dict[str, Any]:
