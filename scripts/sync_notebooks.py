@@ -137,7 +137,8 @@ def _lesson_facts(nb: dict) -> tuple[str, str]:
 
 def course_map(repo: str, notebooks: list[Path]) -> str:
     """Return the README's course-map table."""
-    times = json.loads(TIMES.read_text()) if TIMES.exists() else {}
+    record = json.loads(TIMES.read_text()) if TIMES.exists() else {}
+    times = record.get("notebooks", record)  # older files held only the per-notebook times
     rows = [
         "| notebook | lesson | your time | runs in (CI, 2 cores) | open |",
         "|---|---|---|---|---|",
@@ -150,6 +151,9 @@ def course_map(repo: str, notebooks: list[Path]) -> str:
             f"| [`{path.name}`](notebooks/{path.name}) | {title} | {learner} | {ran} "
             f"| {badge_markdown(repo, path.name)} |"
         )
+    total = sum(times.get(path.name, 0.0) for path in notebooks)
+    if total and all(path.name in times for path in notebooks):
+        rows += ["", f"Whole course under nbval: {total:.0f} s ({total / 60:.1f} minutes)."]
     return "\n".join(rows)
 
 
