@@ -127,6 +127,38 @@ def test_stubs_are_not_attempted_but_a_function_that_returns_none_forgot_return(
     assert "returned None: did you forget `return`?" in verdict.message
 
 
+def test_a_harness_judges_what_a_function_does_to_its_inputs():
+    # An in-place exercise: `fill(xs)` sets every item of the list to 1 and returns None.
+    def harness(fn):
+        def run(n):
+            xs = [0] * n
+            fn(xs)
+            return xs
+
+        return run
+
+    def fill_reference(xs):
+        xs[:] = [1] * len(xs)
+
+    def fill_first_only(xs):
+        xs[0] = 1
+
+    def fill(xs): ...
+
+    exercise = Exercise(
+        name="fill",
+        reference=fill_reference,
+        cases=[(2,), (3,)],
+        mistakes=[Mistake("filled only the first item", "every item", fill_first_only)],
+        harness=harness,
+    )
+    assert exercise.check(fill_reference, verbose=False).passed  # None is no forgotten return
+    assert exercise.check(fill_first_only, verbose=False).mistake == "filled only the first item"
+    assert exercise.check(fill, verbose=False).status == "not attempted"  # seen through it
+    with pytest.raises(TypeError, match="fn"):
+        exercise.check("fill")
+
+
 # --- a forgotten return, an error, long hints -------------------------------------------------
 
 SQUARE_HINT = "the answer is x * x, the square of x"  # a hint that gives the formula away

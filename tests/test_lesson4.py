@@ -80,8 +80,7 @@ def test_other_stub_shapes_are_not_attempted_rather_than_a_rebound_name(answer):
 
 @pytest.mark.parametrize("mistake", HARD_SYNC.mistakes, ids=lambda m: m.name)
 def test_every_hard_mistake_is_recognised_as_itself(mistake):
-    learner_fn = mistake.implementation.args[0]  # the catalogue wraps the buggy function
-    verdict = check_hard_update(learner_fn)
+    verdict = check_hard_update(mistake.implementation)  # the harness runs it
     assert verdict.status == "wrong" and verdict.mistake == mistake.name
 
 
@@ -177,7 +176,7 @@ def test_soft_stub_is_not_attempted():
 
 @pytest.mark.parametrize("mistake", SOFT_SYNC.mistakes, ids=lambda m: m.name)
 def test_every_soft_mistake_is_recognised_as_itself(mistake):
-    verdict = check_soft_update(mistake.implementation.args[0])
+    verdict = check_soft_update(mistake.implementation)
     assert verdict.status == "wrong" and verdict.mistake == mistake.name
 
 

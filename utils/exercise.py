@@ -5,7 +5,8 @@ Every lesson's checkers stand on it:
 - :class:`Exercise` holds a reference solution, a few fixed input cases, a catalogue of
   typical :class:`Mistake` s (each a deliberately wrong implementation plus a hint), a
   general hint and the solution text.
-- :meth:`Exercise.check` calls the learner's function on every case and returns a
+- :meth:`Exercise.check` calls the learner's function on every case (through the
+  exercise's ``harness``, for a function judged by what it does to its inputs) and returns a
   :class:`Verdict`: ``"correct"``, ``"wrong"`` (naming the likely bug when the wrong answers
   match one of the catalogued mistakes on every case, or saying that the function returned
   ``None``: a forgotten ``return``), ``"not attempted"`` (the function is still the stub,
@@ -274,6 +275,11 @@ class Exercise:
         compare: ``compare(got, expected) -> bool``; default: ``numpy.allclose``.
         error_hint: Shown when the answer raises: how to find the problem, never the
             solution (the general ``hint`` may spell out the formula).
+        harness: ``harness(fn) -> run``: for a function judged by what it does rather than
+            by what it returns (it changes a network in place, say), ``run(*case)`` calls
+            ``fn`` on fresh inputs and returns an outcome to compare. Applied alike to the
+            learner's answer, the reference and every mistake; stub detection looks at the
+            learner's own function, before the harness. None: compare what ``fn`` returns.
     """
 
     name: str
@@ -284,6 +290,7 @@ class Exercise:
     solution: str = ""
     compare: Callable[[Any, Any], bool] = field(default=_default_compare)
     error_hint: str = ERROR_HINT
+    harness: Callable[[Callable[..., Any]], Callable[..., Any]] | None = None
 
     def check(self, fn: Callable[..., Any], *, verbose: bool = True) -> Verdict:
         """Run ``fn`` on every case and return (and, if ``verbose``, print) the verdict.
@@ -300,10 +307,14 @@ class Exercise:
         """
         if not callable(fn):
             raise TypeError(f"fn must be a function (callable), got {type(fn).__name__}")
-        verdict = self.not_attempted() if is_stub(fn) else self._judge(fn)
+        verdict = self.not_attempted() if is_stub(fn) else self._judge(self._run(fn))
         if verbose:
             print(verdict.message)
         return verdict
+
+    def _run(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """Return what is called on each case: ``fn`` itself, or ``fn`` in the harness."""
+        return fn if self.harness is None else self.harness(fn)
 
     def _judge(self, fn: Callable[..., Any]) -> Verdict:
         answers = []
@@ -327,7 +338,8 @@ class Exercise:
                 return self.not_attempted()
             answers.append(got)
 
-        expected = [self.reference(*copy.deepcopy(args)) for args in self.cases]
+        reference = self._run(self.reference)
+        expected = [reference(*copy.deepcopy(args)) for args in self.cases]
         wrong = [
             i
             for i, (g, e) in enumerate(zip(answers, expected, strict=True))
@@ -339,7 +351,8 @@ class Exercise:
             )
 
         for mistake in self.mistakes:
-            buggy = [mistake.implementation(*copy.deepcopy(args)) for args in self.cases]
+            implementation = self._run(mistake.implementation)
+            buggy = [implementation(*copy.deepcopy(args)) for args in self.cases]
             if all(self.compare(g, b) for g, b in zip(answers, buggy, strict=True)):
                 return Verdict(
                     WRONG,

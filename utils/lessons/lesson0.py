@@ -280,17 +280,13 @@ DISCOUNTED_RETURN = Exercise(
 def check_discounted_return(fn: Callable[..., Any]) -> Verdict:
     """Check the Lesson 0 exercise: the discounted return of a list of rewards.
 
-    ``fn(rewards, gamma)`` must return ``sum_k gamma**k * rewards[k]`` as a float.
-    Prints a friendly verdict and returns it.
-
     Args:
-        fn: The learner's function.
+        fn: The learner's ``discounted_return(rewards, gamma)``; it must return
+            ``sum_k gamma**k * rewards[k]`` as a float.
 
     Returns:
-        A :class:`Verdict`.
-
-    Raises:
-        TypeError: If ``fn`` is not callable.
+        The verdict, also printed (:meth:`utils.exercise.Exercise.check`, which raises
+        TypeError if ``fn`` is not callable).
     """
     return DISCOUNTED_RETURN.check(fn)
 
@@ -412,18 +408,13 @@ ONE_STEP_TARGETS = Exercise(
 def check_one_step_targets(fn: Callable[..., Any]) -> Verdict:
     """Check the Lesson 0 exercise: one-step targets with the terminal mask.
 
-    ``fn(rewards, next_values, terminated, truncated, gamma)`` gets equal-length sequences
-    (shape ``(T,)``) and must return the ``T`` targets
-    ``rewards + gamma * (1 - terminated) * next_values``. Prints a friendly verdict and
-    returns it.
-
     Args:
-        fn: The learner's function.
+        fn: The learner's ``one_step_targets(rewards, next_values, terminated, truncated,
+            gamma)``; it gets equal-length sequences (shape ``(T,)``) and must return the
+            ``T`` targets ``rewards + gamma * (1 - terminated) * next_values``.
 
     Returns:
-        A :class:`Verdict`.
-
-    Raises:
-        TypeError: If ``fn`` is not callable.
+        The verdict, also printed (:meth:`utils.exercise.Exercise.check`, which raises
+        TypeError if ``fn`` is not callable).
     """
     return ONE_STEP_TARGETS.check(fn)

@@ -143,17 +143,14 @@ EXPECTED_SARSA_TARGET = Exercise(
 def check_expected_sarsa_target(fn: Callable[..., Any]) -> Verdict:
     """Check the Lesson 1 exercise: the expected-Sarsa target of one transition.
 
-    ``fn(reward, next_q, terminated, truncated, epsilon, gamma)`` must return
-    ``reward + gamma * (1 - terminated) * sum_a pi(a | s') next_q[a]`` for the epsilon-greedy
-    ``pi`` of ``next_q`` (shape ``(n_actions,)``). Prints a friendly verdict and returns it.
-
     Args:
-        fn: The learner's function.
+        fn: The learner's ``expected_sarsa_target(reward, next_q, terminated, truncated,
+            epsilon, gamma)``; it must return
+            ``reward + gamma * (1 - terminated) * sum_a pi(a | s') next_q[a]`` for the
+            epsilon-greedy ``pi`` of ``next_q`` (shape ``(n_actions,)``).
 
     Returns:
-        A :class:`Verdict`.
-
-    Raises:
-        TypeError: If ``fn`` is not callable.
+        The verdict, also printed (:meth:`utils.exercise.Exercise.check`, which raises
+        TypeError if ``fn`` is not callable).
     """
     return EXPECTED_SARSA_TARGET.check(fn)

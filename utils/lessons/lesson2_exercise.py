@@ -164,18 +164,15 @@ FILL_FROM_NEAREST = Exercise(
 def check_fill_from_nearest(fn: Callable[..., Any]) -> Verdict:
     """Check the Lesson 2 exercise: fill never-visited states from the nearest visited one.
 
-    ``fn(q_table, visited, centres)`` must return a new table (shape of ``q_table``,
-    ``(n_states, n_actions)``) where every state with ``visited[s] == False`` holds the row
-    of the visited state whose ``centres`` row is nearest (Euclidean, ties to the lowest
-    number) and visited rows are unchanged. Prints a friendly verdict and returns it.
-
     Args:
-        fn: The learner's function.
+        fn: The learner's ``fill_from_nearest(q_table, visited, centres)``; it must return
+            a new table (shape of ``q_table``, ``(n_states, n_actions)``) where every state
+            with ``visited[s] == False`` holds the row of the visited state whose
+            ``centres`` row is nearest (Euclidean, ties to the lowest number) and visited
+            rows are unchanged.
 
     Returns:
-        A :class:`Verdict`.
-
-    Raises:
-        TypeError: If ``fn`` is not callable.
+        The verdict, also printed (:meth:`utils.exercise.Exercise.check`, which raises
+        TypeError if ``fn`` is not callable).
     """
     return FILL_FROM_NEAREST.check(fn)

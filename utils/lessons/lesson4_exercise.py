@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from utils.exercise import Exercise, Mistake, Verdict, is_stub
+from utils.exercise import Exercise, Mistake, Verdict
 
 __all__ = [
     "HARD_SYNC",
@@ -93,16 +93,13 @@ def _flat(params: Any) -> np.ndarray:
 def _run_sync(fn: Callable[..., Any], case: SyncCase) -> SyncOutcome:
     """Call ``fn`` on fresh networks for ``case`` and say what it did to them.
 
-    Raises:
-        NotImplementedError: If ``fn`` is an untouched stub (the checker's "not attempted";
-            the learner's function returns None by design, so None cannot say it).
+    The exercises' harness: the learner's function returns None by design, so what it did
+    is the answer compared (a stub is found before this runs, by :meth:`Exercise.check`).
     """
     import torch
 
     from utils.networks import QNetwork
 
-    if is_stub(fn):  # its body does nothing: not attempted, however it would run
-        raise NotImplementedError
     torch.manual_seed(case.seed)
     online = QNetwork(4, 2, case.hidden_sizes)
     target = QNetwork(4, 2, case.hidden_sizes).requires_grad_(False)  # frozen, other weights
@@ -226,43 +223,40 @@ _WRONG_WAY_HINT = (
 
 HARD_SYNC = Exercise(
     name="hard_sync",
-    reference=_harness(_hard_reference),
+    reference=_hard_reference,
     cases=((SyncCase(0, (8,)),), (SyncCase(1, (5, 3)),), (SyncCase(2, ()),)),
     mistakes=(
-        Mistake("forgot `torch.no_grad()`", _NO_GRAD_HINT, _harness(_hard_no_grad_forgotten)),
+        Mistake("forgot `torch.no_grad()`", _NO_GRAD_HINT, _hard_no_grad_forgotten),
         Mistake(
             "made the target share the online network's tensors",
             _SHARED_HINT,
-            _harness(_hard_share_data),
+            _hard_share_data,
         ),
         Mistake(
             "put the online network's own parameters into the target",
             _SHARED_HINT,
-            _harness(_hard_share_parameters),
+            _hard_share_parameters,
         ),
         Mistake(
             "replaced the target's parameters by new ones",
             "new `nn.Parameter` objects require a gradient again (the target is no longer "
             "frozen) and are not the tensors the rest of the code holds: copy into the "
             "existing ones with `t.copy_(o)` under `torch.no_grad()`.",
-            _harness(_hard_new_parameters),
+            _hard_new_parameters,
         ),
-        Mistake(
-            "rebound a name instead of changing the target", _REBIND_HINT, _harness(_hard_rebind)
-        ),
+        Mistake("rebound a name instead of changing the target", _REBIND_HINT, _hard_rebind),
         Mistake(
             "returned a new network instead of changing the target",
             _RETURN_HINT,
-            _harness(_hard_return_copy),
+            _hard_return_copy,
         ),
-        Mistake(
-            "copied the wrong way (target into online)", _WRONG_WAY_HINT, _harness(_hard_wrong_way)
-        ),
+        Mistake("copied the wrong way (target into online)", _WRONG_WAY_HINT, _hard_wrong_way),
     ),
     hint="inside `with torch.no_grad():`, loop over zip(target_network.parameters(), "
     "q_network.parameters()) and copy each online tensor into the target's, in place.",
     solution=_HARD_SOLUTION,
     compare=_sync_same,
+    harness=_harness,
 )
 
 
@@ -319,7 +313,7 @@ def soft_sync(target_network, q_network, tau):
 
 SOFT_SYNC = Exercise(
     name="soft_sync",
-    reference=_harness(_soft_reference),
+    reference=_soft_reference,
     cases=((SyncCase(0, (8,), 0.1),), (SyncCase(1, (5, 3), 0.25),), (SyncCase(2, (), 1.0),)),
     mistakes=(
         Mistake(
@@ -327,81 +321,68 @@ SOFT_SYNC = Exercise(
             "tau is the weight of the *online* network: with a small tau (say 0.005) the "
             "target moves only a little towards it: "
             "theta_bar <- tau * theta + (1 - tau) * theta_bar.",
-            _harness(_soft_tau_backwards),
+            _soft_tau_backwards,
         ),
-        Mistake("forgot `torch.no_grad()`", _NO_GRAD_HINT, _harness(_soft_no_grad_forgotten)),
+        Mistake("forgot `torch.no_grad()`", _NO_GRAD_HINT, _soft_no_grad_forgotten),
         Mistake(
             "copied the online weights, ignoring tau",
             "that is the hard sync; the soft update moves the target only the fraction tau of "
             "the way: theta_bar <- tau * theta + (1 - tau) * theta_bar.",
-            _harness(_soft_ignores_tau),
+            _soft_ignores_tau,
         ),
         Mistake(
             "added tau * theta without shrinking theta_bar",
             "the new target is a weighted *average*: multiply the old target by (1 - tau) "
             "before adding tau * theta, so the weights add up to 1.",
-            _harness(_soft_no_decay),
+            _soft_no_decay,
         ),
-        Mistake(
-            "rebound a name instead of changing the target", _REBIND_HINT, _harness(_soft_rebind)
-        ),
+        Mistake("rebound a name instead of changing the target", _REBIND_HINT, _soft_rebind),
         Mistake(
             "returned a new network instead of changing the target",
             _RETURN_HINT,
-            _harness(_soft_return_new),
+            _soft_return_new,
         ),
         Mistake(
             "updated the wrong network (online towards target)",
             _WRONG_WAY_HINT,
-            _harness(_soft_wrong_way),
+            _soft_wrong_way,
         ),
     ),
     hint="inside `with torch.no_grad():`, for each pair of tensors set "
     "t <- (1 - tau) * t + tau * o in place (`t.mul_(1 - tau).add_(tau * o)` or `t.lerp_(o, tau)`).",
     solution=_SOFT_SOLUTION,
     compare=_sync_same,
+    harness=_harness,
 )
 
 
 def check_hard_update(fn: Callable[..., Any]) -> Verdict:
     """Check the Lesson 4 exercise: the hard sync ``theta_bar <- theta``.
 
-    ``fn(target_network, q_network)`` must copy every parameter of ``q_network`` into
-    ``target_network`` in place, leaving the target frozen (``requires_grad`` False), owning
-    its own tensors, and ``q_network`` unchanged. It returns nothing. Prints a friendly
-    verdict and returns it.
-
     Args:
-        fn: The learner's function.
+        fn: The learner's ``hard_sync(target_network, q_network)``; it must copy every
+            parameter of ``q_network`` into ``target_network`` in place, leaving the target
+            frozen (``requires_grad`` False), owning its own tensors, and ``q_network``
+            unchanged. It returns nothing.
 
     Returns:
-        A :class:`Verdict`.
-
-    Raises:
-        TypeError: If ``fn`` is not callable.
+        The verdict, also printed (:meth:`utils.exercise.Exercise.check`, which raises
+        TypeError if ``fn`` is not callable).
     """
-    if not callable(fn):
-        raise TypeError(f"fn must be a function (callable), got {type(fn).__name__}")
-    return HARD_SYNC.check(_harness(fn))
+    return HARD_SYNC.check(fn)
 
 
 def check_soft_update(fn: Callable[..., Any]) -> Verdict:
     """Check the Lesson 4 exercise: the soft (Polyak) update.
 
-    ``fn(target_network, q_network, tau)`` must set every target parameter to
-    ``tau * theta + (1 - tau) * theta_bar`` in place, leaving the target frozen, owning its
-    own tensors, and ``q_network`` unchanged. It returns nothing. Prints a friendly verdict
-    and returns it.
-
     Args:
-        fn: The learner's function.
+        fn: The learner's ``soft_sync(target_network, q_network, tau)``; it must set every
+            target parameter to ``tau * theta + (1 - tau) * theta_bar`` in place, leaving
+            the target frozen, owning its own tensors, and ``q_network`` unchanged. It
+            returns nothing.
 
     Returns:
-        A :class:`Verdict`.
-
-    Raises:
-        TypeError: If ``fn`` is not callable.
+        The verdict, also printed (:meth:`utils.exercise.Exercise.check`, which raises
+        TypeError if ``fn`` is not callable).
     """
-    if not callable(fn):
-        raise TypeError(f"fn must be a function (callable), got {type(fn).__name__}")
-    return SOFT_SYNC.check(_harness(fn))
+    return SOFT_SYNC.check(fn)
