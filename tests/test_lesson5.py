@@ -13,7 +13,9 @@ from matplotlib.figure import Figure
 from utils.dqn import DQNConfig, DQNRun, History, double_dqn_target, td_target
 from utils.lessons.lesson5 import (
     describe_arm,
+    diagnosis_at,
     diagnosis_summary,
+    draw_seed_dots,
     load_result,
     long_arm,
     plot_arms,
@@ -193,12 +195,14 @@ def test_long_arm_and_describe_arm():
         "part": "p", "curve_steps": [1, 2], "command": "python x", "date": "d", "steps": 2,
         "machine": {"cpu": "cpu"},
         "arms": [{"arm": "A", "per_seed": [
-            per_seed(s, 480.0 + s, 100.0 + s, gap=1.0 + s, train_return_curve=[1.0, 2.0])
+            per_seed(s, 480.0 + s, 100.0 + s, gap=1.0 + s, predicted_q0=90.0 + s,
+                     collected_g0=89.0, train_return_curve=[1.0, 2.0])
             for s in range(4)
         ]}],
     }  # fmt: skip
     arm = long_arm({"parts": [part]}, "p", "A")
     assert arm["curves"].shape == (4, 2) and arm["machine"] == "cpu"
+    np.testing.assert_array_equal(arm["q0"] - arm["g0"], arm["gap"])
     line = describe_arm("A", arm)
     assert line.startswith("A: 4/4 seeds hold") and "gap" in line
     with pytest.raises(ValueError, match="part"):
@@ -215,6 +219,26 @@ def test_plot_arms_two_panels_and_bad_arguments():
         plot_arms({"x": {"final": [1.0]}})
     with pytest.raises(ValueError, match="arms"):
         plot_arms({})
+
+
+def test_draw_seed_dots_one_dot_per_seed_and_the_iqm_with_its_interval():
+    fig = Figure()
+    ax = fig.add_subplot()
+    values = np.array([1.0, 2.0, 3.0, 4.0, 100.0])
+    draw_seed_dots(ax, 2, values)
+    (dots,) = ax.collections[:1]
+    np.testing.assert_allclose(dots.get_offsets()[:, 1], values)
+    np.testing.assert_allclose(dots.get_offsets()[:, 0].mean(), 2.0)
+    centre = ax.lines[0].get_ydata()[0]  # the black square: the IQM, not the mean
+    assert centre == pytest.approx(3.0) and centre < values.mean()
+    with pytest.raises(TypeError, match="ax"):
+        draw_seed_dots(None, 0, values)
+    with pytest.raises(ValueError, match="gaps\\['x'\\]"):
+        draw_seed_dots(ax, 0, np.zeros((2, 2)), name="gaps['x']")
+    with pytest.raises(ValueError, match="values"):
+        draw_seed_dots(ax, 0, [1.0, float("nan")])
+    with pytest.raises(ValueError, match="position"):
+        draw_seed_dots(ax, float("inf"), values)
 
 
 def test_diagnosis_summary_by_hand():
@@ -236,6 +260,35 @@ def test_diagnosis_summary_by_hand():
         diagnosis_summary(diagnosis, from_step=100)
     with pytest.raises(ValueError, match="diagnosis"):
         diagnosis_summary({})
+
+
+def test_diagnosis_at_one_row_per_seed_at_the_step():
+    def snapshot(seed, step, q):
+        return {
+            "policy": {"seed": seed, "step": step, "q_s0_median": q, "max_q_window": q + 5},
+            "buffer": {"seed": seed, "step": step, "terminal_share": 0.001 * seed},
+            "values": {"seed": seed, "step": step,
+                       "v_by_abs_x": {"0.0-0.5": q, "2.0-2.5": q / 10}},
+        }  # fmt: skip
+
+    snaps = [snapshot(seed, step, float(seed + step)) for seed in (1, 2) for step in (10, 20)]
+    diagnosis = {"seeds": [1, 2], **{k: [s[k] for s in snaps] for k in snaps[0]}}
+    rows = diagnosis_at(diagnosis, 20)
+    assert [r["seed"] for r in rows] == [1, 2]
+    assert rows[1] == {"seed": 2, "q_s0": 22.0, "max_q": 27.0, "v_centre": 22.0,
+                       "v_edge": 2.2, "terminal_share": 0.002}  # fmt: skip
+    with pytest.raises(ValueError, match=r"step must be one of \[10, 20\]"):
+        diagnosis_at(diagnosis, 15)
+    with pytest.raises(TypeError, match="step"):
+        diagnosis_at(diagnosis, "20")
+    with pytest.raises(ValueError, match="diagnosis"):
+        diagnosis_at({}, 20)
+
+
+def test_diagnosis_at_reads_the_committed_diagnosis():
+    rows = diagnosis_at(load_result("hold_diagnosis_mse_c500"), 100_000)
+    assert [r["seed"] for r in rows] == [100, 101, 102]
+    assert all(0 <= r["terminal_share"] < 1 for r in rows)
 
 
 def test_terminal_pull_by_hand():

@@ -5,8 +5,10 @@
 - :func:`sweep_arm`, :func:`long_arm`: one arm's per-seed numbers from the hold sweeps and from
   ``benchmarks/beyond_long.py``, as arrays.
 - :func:`describe_arm`: one printed line per arm, with IQM and 95% bootstrap intervals.
-- :func:`plot_arms`: final return and largest Q, one dot per seed, for several arms.
-- :func:`diagnosis_summary`: what ``benchmarks/diagnose_hold.py`` saw late in training.
+- :func:`plot_arms`: final return and largest Q, one dot per seed, for several arms, drawn with
+  :func:`draw_seed_dots` (one column: dots and the IQM with its interval).
+- :func:`diagnosis_summary`: what ``benchmarks/diagnose_hold.py`` saw late in training;
+  :func:`diagnosis_at`: what it saw per seed at one step.
 - :func:`terminal_pull`: how much of a minibatch's gradient the rare terminal targets carry
   under the squared and the Huber loss.
 
@@ -16,10 +18,11 @@ measurement in :mod:`utils.lessons.lesson5_overestimation`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from utils._checks import check_float, check_int, check_str
@@ -30,7 +33,9 @@ from utils.stats import bootstrap_ci, iqm
 __all__ = [
     "RESULTS_URL",
     "describe_arm",
+    "diagnosis_at",
     "diagnosis_summary",
+    "draw_seed_dots",
     "load_result",
     "long_arm",
     "plot_arms",
@@ -79,8 +84,11 @@ def long_arm(results: Mapping[str, Any], part: str, arm: str) -> dict:
     """Return one arm's per-seed results from ``benchmarks/results/beyond_long.json``.
 
     Returns:
-        ``{"seeds", "final", "max_q", "gap", "curves"}`` (curves ``(n_seeds, n_points)``, on
-        ``curve_steps``) plus the part's ``command``, ``date``, ``steps`` and ``machine``.
+        ``{"seeds", "final", "max_q", "gap", "q0", "g0", "curves"}``: per seed the final
+        greedy return, the largest Q during training, the predicted ``max_a Q(s0, a)`` (``q0``)
+        and the discounted return collected from there (``g0``, mean over the start states),
+        ``gap = q0 - g0``, and the training curve (``(n_seeds, n_points)`` on ``curve_steps``);
+        plus the part's ``command``, ``date``, ``steps`` and ``machine``.
 
     Raises:
         ValueError: If the part or arm is missing (the message lists what there is).
@@ -95,6 +103,8 @@ def long_arm(results: Mapping[str, Any], part: str, arm: str) -> dict:
     p = parts[part]
     return _arm(per_seed, {
         "gap": np.array([s["gap"] for s in per_seed], dtype=np.float64),
+        "q0": np.array([s["predicted_q0"] for s in per_seed], dtype=np.float64),
+        "g0": np.array([s["collected_g0"] for s in per_seed], dtype=np.float64),
         "curves": np.array([s["train_return_curve"] for s in per_seed], dtype=np.float64),
         "curve_steps": np.array(p["curve_steps"]),
         "command": p["command"], "date": p["date"], "steps": p["steps"],
@@ -122,6 +132,38 @@ def describe_arm(name: str, arm: Mapping[str, Any], *, solved: float = 475.0) ->
     return line
 
 
+def draw_seed_dots(
+    ax: Axes, position: float, values: Sequence[float] | np.ndarray, *, name: str = "values"
+) -> None:
+    """Draw one column: a dot per seed, and beside it the IQM with its 95% bootstrap interval.
+
+    The figures of this lesson (:func:`plot_arms`, and ``plot_gaps`` of
+    :mod:`utils.lessons.lesson5_overestimation`) are made of these columns.
+
+    Args:
+        ax: The Axes to draw on.
+        position: The column's x position (its tick).
+        values: ``(n_seeds,)`` one number per seed, finite.
+        name: What ``values`` is called in an error message.
+
+    Raises:
+        TypeError, ValueError: On a bad argument (the message names it).
+    """
+    if not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+    position = check_float("position", position, finite=True)
+    check_str("name", name)
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 1 or values.size == 0 or not np.isfinite(values).all():
+        raise ValueError(f"{name} must be a non-empty 1-D array of finite numbers, got "
+                         f"shape {values.shape}")  # fmt: skip
+    ax.scatter(position + np.linspace(-0.15, 0.15, values.size), values, s=16, alpha=0.7)
+    low, high = bootstrap_ci(values)
+    centre = iqm(values)
+    ax.errorbar(position + 0.3, centre, yerr=[[centre - low], [high - centre]], fmt="s",
+                color="black", capsize=4)  # fmt: skip
+
+
 def plot_arms(
     arms: Mapping[str, Mapping[str, Any]],
     *,
@@ -138,11 +180,10 @@ def plot_arms(
         arms: ``{label: {"final": (n,), "max_q": (n,)}}`` (e.g. from :func:`sweep_arm`).
         bound: The impossible-above line for Q (dashed), optional.
         solved: The return that counts as holding (dotted).
-        title: Figure title (optional).
-        figsize: Width and height in inches.
+        title, figsize: An optional title; the size in inches.
 
     Returns:
-        The Figure.
+        The Figure, two Axes (final return, largest Q).
 
     Raises:
         TypeError, ValueError: On a bad argument (the message names it).
@@ -157,12 +198,7 @@ def plot_arms(
         for i, (label, arm) in enumerate(arms.items()):
             if key not in arm:
                 raise ValueError(f"arms[{label!r}] has no {key!r}")
-            values = np.asarray(arm[key], dtype=np.float64)
-            ax.scatter(i + np.linspace(-0.15, 0.15, values.size), values, s=16, alpha=0.7)
-            low, high = bootstrap_ci(values)
-            centre = iqm(values)
-            ax.errorbar(i + 0.3, centre, yerr=[[centre - low], [high - centre]], fmt="s",
-                        color="black", capsize=4)  # fmt: skip
+            draw_seed_dots(ax, i, arm[key], name=f"arms[{label!r}][{key!r}]")
         ax.set_xticks(range(len(arms)), list(arms), fontsize=8)
         ax.grid(alpha=0.3)
     left.axhline(solved, color="tab:green", linestyle=":", label=f"holds: >= {solved:g}")
@@ -213,6 +249,48 @@ def diagnosis_summary(diagnosis: Mapping[str, Any], *, from_step: int = 50_000) 
         "seeds": list(diagnosis["seeds"]),
         "config": dict(diagnosis["config"]),
     }
+
+
+def diagnosis_at(diagnosis: Mapping[str, Any], step: int) -> list[dict[str, float]]:
+    """Return, per seed, what ``benchmarks/diagnose_hold.py`` saw at one snapshot ``step``.
+
+    Args:
+        diagnosis: A loaded ``diagnose_hold.py`` file (with ``policy``, ``buffer``, ``values``).
+        step: A step at which all three were recorded (a multiple of 10,000 there).
+
+    Returns:
+        One dict per seed: ``seed``; ``q_s0``: median ``max_a Q(s0, a)`` over the test
+        episodes' start states; ``max_q``: the largest Q of the training minibatches in the
+        5,000 updates before ``step``; ``v_centre``, ``v_edge``: median ``max_a Q`` of stored
+        states with ``|x| < 0.5`` and ``2.0 <= |x| < 2.5``; ``terminal_share``: share of the
+        buffer's transitions that end an episode.
+
+    Raises:
+        TypeError, ValueError: On a bad argument, or a step with no snapshot (the message
+        lists the steps there are).
+    """
+    if not isinstance(diagnosis, Mapping) or "policy" not in diagnosis:
+        raise ValueError("diagnosis must be a loaded diagnose_hold.py file (with 'policy')")
+    step = check_int("step", step, minimum=0)
+    rows = []
+    for seed in diagnosis["seeds"]:
+        found = [
+            [r for r in diagnosis[key] if r["seed"] == seed and r["step"] == step]
+            for key in ("policy", "buffer", "values")
+        ]
+        if not all(found):
+            steps = sorted({r["step"] for r in diagnosis["values"]})
+            raise ValueError(f"step must be one of {steps}, got {step}")
+        policy, buffer, values = (f[0] for f in found)
+        rows.append({
+            "seed": seed,
+            "q_s0": float(policy["q_s0_median"]),
+            "max_q": float(policy["max_q_window"]),
+            "v_centre": float(values["v_by_abs_x"]["0.0-0.5"]),
+            "v_edge": float(values["v_by_abs_x"]["2.0-2.5"]),
+            "terminal_share": float(buffer["terminal_share"]),
+        })  # fmt: skip
+    return rows
 
 
 def terminal_pull(

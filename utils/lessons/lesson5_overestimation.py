@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from utils._checks import check_float, check_int, check_seed, check_str
 from utils.engine import StackedQNetwork
 from utils.figures import new_figure
-from utils.stats import bootstrap_ci, iqm
+from utils.lessons.lesson5 import draw_seed_dots
 
 __all__ = [
     "NoisyReward",
@@ -169,30 +169,25 @@ def plot_gaps(
 ) -> Figure:
     """Draw one dot per seed for each variant's gap, with its IQM and 95% bootstrap interval.
 
+    Each variant is one column of :func:`utils.lessons.lesson5.draw_seed_dots`, on a line at 0
+    (above it: the agent predicts more than it collects).
+
     Args:
-        gaps: ``{variant: (n_seeds,) gaps}``; a gap above 0 is overestimation.
-        ylabel: The y axis label.
-        title: Figure title (optional).
-        figsize: Width and height in inches.
+        gaps: ``{variant: (n_seeds,) gaps}``, finite.
+        ylabel, title, figsize: The y label, an optional title, the size in inches.
 
     Returns:
-        The Figure.
+        The Figure, one Axes.
 
     Raises:
         TypeError, ValueError: On a bad argument (the message names it).
     """
     if not isinstance(gaps, Mapping) or not gaps:
         raise ValueError("gaps must be a non-empty mapping {variant: per-seed gaps}")
+    check_str("ylabel", ylabel)
     fig, (ax,) = new_figure(1, figsize=figsize)
     for i, (name, values) in enumerate(gaps.items()):
-        values = np.asarray(values, dtype=np.float64)
-        if values.ndim != 1 or values.size == 0:
-            raise ValueError(f"gaps[{name!r}] must be a non-empty 1-D array, got {values.shape}")
-        jitter = np.linspace(-0.15, 0.15, values.size)
-        ax.scatter(i + jitter, values, s=18, alpha=0.7)
-        low, high = bootstrap_ci(values)
-        ax.errorbar(i + 0.3, iqm(values), yerr=[[iqm(values) - low], [high - iqm(values)]],
-                    fmt="s", color="black", capsize=4)  # fmt: skip
+        draw_seed_dots(ax, i, values, name=f"gaps[{name!r}]")
     ax.axhline(0, color="black", linewidth=1)
     ax.set_xticks(range(len(gaps)), list(gaps))
     ax.set_ylabel(ylabel)
