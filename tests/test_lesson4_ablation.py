@@ -11,7 +11,9 @@ from utils.lessons.lesson4_ablation import (
     ABLATION_FILE,
     ARMS,
     LOADED,
+    ablation_reading,
     ablation_table,
+    command_line,
     load_ablation,
     plot_ablation,
 )
@@ -65,3 +67,65 @@ def test_missing_or_incomplete_files_are_refused(tmp_path, results_file):
         load_ablation(results_file)
     with pytest.raises(TypeError, match="results"):
         ablation_table([])
+
+
+def _with_iqm(arm: dict, iqm: float, low: float, high: float) -> dict:
+    return {**arm, "iqm": iqm, "iqm_ci": [low, high]}
+
+
+def test_the_reading_ranks_separates_and_compares_with_nature(results_file):
+    results = load_ablation(results_file)
+    arms = results["arms"]
+    arms["replay_two"] = _with_iqm(arms["replay_two"], 480.0, 450.0, 500.0)
+    arms["online_one"] = _with_iqm(arms["online_one"], 460.0, 340.0, 500.0)
+    arms["replay_one"] = _with_iqm(arms["replay_one"], 300.0, 280.0, 360.0)
+    arms["online_two"] = _with_iqm(arms["online_two"], 180.0, 100.0, 240.0)
+    lines = ablation_reading(results).splitlines()
+    assert lines[0].startswith(LOADED) and "2 fresh seeds per arm" in lines[0]
+    assert lines[1].startswith("ranking: replay+two (DQN) 480 [450, 500] > online+one 460")
+    apart, together = lines[2], lines[3]
+    assert "replay+two (DQN) > replay+one" in apart and "online+one > online+two" in apart
+    assert "replay+two (DQN) > online+one" in together and "online+one > replay+one" in together
+    switches = dict(line.split(": ", 1) for line in lines[4:8])
+    assert switches["target network on, online"].endswith("hurts; Nature's Breakout 3.2 -> "
+                                                          "10.2: opposite to Nature")  # fmt: skip
+    assert switches["target network on, with replay"].endswith("same direction as Nature")
+    assert "not separated" in switches["replay on, one network"]
+    assert switches["replay on, one network"].endswith("direction not settled by these seeds")
+
+
+def test_the_reading_finds_when_seeds_crossed_the_bound_and_the_q_gap(results_file):
+    results = load_ablation(results_file)
+    # online_one's traces: seed 0 [1, 5] never above 100; seed 1 [2, None]: diverged (null
+    # after an update) in the bin ending at 2000. A null before any update is an empty bin.
+    results["arms"]["replay_one"]["max_q_trace"]["per_seed"] = [[None, 150.0], [None, 50.0]]
+    results["arms"]["online_two"]["max_q_trace"]["per_seed"] = [[1.0, 5.0], [2.0, 3.0]]
+    lines = ablation_reading(results).splitlines()
+    crossing = {line.split(":")[0]: line for line in lines[8:12]}
+    assert crossing["online+one"].endswith(
+        "1 of 2 seeds predicted a Q above 100, first by step 2,000"
+    )
+    assert crossing["replay+one"].endswith(
+        "1 of 2 seeds predicted a Q above 100, first by step 2,000"
+    )
+    assert crossing["online+two"].endswith("0 of 2 seeds predicted a Q above 100")
+    # q_s0 [4, 6] against return_s0 [3, 5]: Q above the return by 1 on both seeds
+    assert "median +1.0, mean +1.0 [95% CI +1.0, +1.0]; Q above the return in 2 of 2" in lines[12]
+    with pytest.raises(TypeError, match="results"):
+        ablation_reading([])
+
+
+def test_the_printed_command_has_no_absolute_paths_and_no_note():
+    command = (
+        "python benchmarks/ablation_2x2.py --reuse-tuning /tmp/abl/tuning.json "
+        "--note 'it'\"'\"'s a/b note' --out=/tmp/x.json"
+    )
+    shown = command_line({"command": command})
+    assert shown == (
+        "python benchmarks/ablation_2x2.py --reuse-tuning .../tuning.json --note '(the note)' "
+        "--out=.../x.json"
+    )
+    assert command_line({"command": "python benchmarks/ablation_2x2.py"}).endswith("2x2.py")
+    assert command_line({"command": "python x.py --note 'open"}) == "python x.py --note 'open"
+    with pytest.raises(TypeError, match="results"):
+        command_line({})

@@ -6,6 +6,9 @@ loads the results file that script wrote and says so on every figure and line it
 - :func:`load_ablation`: read and check ``benchmarks/results/ablation_2x2.json``.
 - :func:`ablation_table`: one line per arm (final return with 95% intervals, share of seeds
   above the bound, Q(s0, a0) against the discounted return collected from s0).
+- :func:`ablation_reading`: what the file says, generated from its numbers: the ranking, which
+  arms their intervals separate, each switch against Nature's direction, the seeds above the
+  bound and when they crossed, and Q(s0, a0) against the return collected.
 - :func:`plot_ablation`: per-arm final returns (seeds, mean and IQM with intervals) and the
   largest-Q traces against the bound.
 """
@@ -13,6 +16,7 @@ loads the results file that script wrote and says so on every figure and line it
 from __future__ import annotations
 
 import json
+import shlex
 import warnings
 from pathlib import Path
 from typing import Any
@@ -23,14 +27,28 @@ from matplotlib.figure import Figure
 from utils.figures import new_figure
 from utils.results import load_result
 from utils.run_figures import bound_label
+from utils.stats import bootstrap_ci
 
-__all__ = ["ABLATION_FILE", "ARMS", "LOADED", "ablation_table", "load_ablation", "plot_ablation"]
+__all__ = [
+    "ABLATION_FILE",
+    "ARMS",
+    "LOADED",
+    "NATURE_BREAKOUT",
+    "ablation_reading",
+    "ablation_table",
+    "command_line",
+    "load_ablation",
+    "plot_ablation",
+]
 
 ARMS = ("online_one", "online_two", "replay_one", "replay_two")
 """The four arms, in the order of Mnih et al. (2015), Extended Data Table 3 (reversed)."""
 
 LOADED = "benchmark results from `python benchmarks/ablation_2x2.py`, not run in this notebook"
 """How the lesson labels every number it loads from the file."""
+
+NATURE_BREAKOUT = {"replay_two": 316.8, "replay_one": 240.7, "online_two": 10.2, "online_one": 3.2}
+"""Mnih et al. (2015), Extended Data Table 3, Breakout: both, replay only, target only, neither."""
 
 _ARM_KEYS = ("config", "seeds", "final_returns", "max_q", "q_s0", "return_s0", "max_q_trace",
              "iqm", "iqm_ci", "mean", "mean_ci", "share_over_bound")  # fmt: skip
@@ -39,6 +57,13 @@ _NAMES = {
     "online_two": "online, two networks",
     "replay_one": "replay, one network",
     "replay_two": "replay, two networks (DQN)",
+}
+
+_SHORT = {
+    "online_one": "online+one",
+    "online_two": "online+two",
+    "replay_one": "replay+one",
+    "replay_two": "replay+two (DQN)",
 }
 
 
@@ -109,6 +134,144 @@ def ablation_table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def command_line(results: dict[str, Any]) -> str:
+    """Return the file's command as the lesson prints it: no absolute paths, no note.
+
+    nbval compares printed output on other machines, so an absolute path such as
+    ``/tmp/run/tuning.json`` is shown as ``.../tuning.json``; the text of ``--note`` is the
+    file's ``note`` field, printed on its own, so it is shown as ``'(the note)'``.
+
+    Raises:
+        TypeError: If ``results`` is not a dict with a string ``'command'``.
+    """
+    if not isinstance(results, dict) or not isinstance(results.get("command"), str):
+        raise TypeError("results must be the dict load_ablation returns (with a 'command')")
+    try:
+        words = shlex.split(results["command"])
+    except ValueError:  # unbalanced quotes: show it as written
+        return results["command"]
+    shown = []
+    for i, word in enumerate(words):
+        if i and words[i - 1] == "--note":
+            word = "(the note)"
+        elif word.startswith("--note="):
+            word = "--note=(the note)"
+        else:
+            flag, equals, value = word.rpartition("=") if "=" in word else ("", "", word)
+            if value.startswith("/"):
+                word = f"{flag}{equals}.../{value.rstrip('/').rsplit('/', 1)[-1]}"
+        shown.append(shlex.quote(word))
+    return " ".join(shown)
+
+
+def _interval(arm: dict[str, Any], digits: int = 0) -> str:
+    low, high = arm["iqm_ci"]
+    return f"{arm['iqm']:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def _order(a: dict[str, Any], b: dict[str, Any]) -> int:
+    """+1 if a's IQM interval lies above b's, -1 if below, 0 if the two overlap."""
+    if a["iqm_ci"][0] > b["iqm_ci"][1]:
+        return 1
+    if a["iqm_ci"][1] < b["iqm_ci"][0]:
+        return -1
+    return 0
+
+
+_SWITCHES = (  # (what is switched on, arm without it, arm with it)
+    ("target network on, online", "online_one", "online_two"),
+    ("target network on, with replay", "replay_one", "replay_two"),
+    ("replay on, one network", "online_one", "replay_one"),
+    ("replay on, two networks", "online_two", "replay_two"),
+)
+
+
+def _first_crossing(steps: list[int], row: list[float | None], bound: float) -> int | None:
+    """Return the end step of a seed's first trace bin above ``bound`` (None: never).
+
+    A null bin before the first update is empty; after it, null means the Q-value diverged.
+    """
+    started = False
+    for step, q in zip(steps, row, strict=True):
+        if q is not None:
+            started = True
+            if q > bound:
+                return step
+        elif started:
+            return step
+    return None
+
+
+def ablation_reading(results: dict[str, Any], *, seed: int = 0) -> str:
+    """Return what the loaded ablation says, one finding a line, generated from its numbers.
+
+    The lines: the ranking by final-return IQM (95% bootstrap intervals); every pair of arms
+    that their IQM intervals separate (no overlap) and every pair they do not; each switch of
+    the 2 x 2 (target network on, replay on) against the direction of Nature's Breakout
+    column (:data:`NATURE_BREAKOUT`); per arm, the seeds whose largest Q went above the bound
+    and when they first did; and per arm the gap Q(s0, a0) minus the discounted return
+    collected from s0 (median, and the mean with its 95% bootstrap interval over seeds).
+
+    Args:
+        results: As :func:`load_ablation` returns.
+        seed: Seed of the bootstrap of the Q(s0, a0) gap.
+
+    Returns:
+        The lines, joined by newlines; the first labels them as loaded.
+
+    Raises:
+        TypeError: If ``results`` is not a dict.
+    """
+    if not isinstance(results, dict):
+        raise TypeError(f"results must be the dict load_ablation returns, got {type(results)}")
+    arms, bound = results["arms"], results["bound"]
+    order = sorted(ARMS, key=lambda a: -arms[a]["iqm"])
+    n_seeds = sorted({len(arms[a]["seeds"]) for a in ARMS})
+    lines = [
+        f"{LOADED} ({results['steps']:,} steps, {'/'.join(map(str, n_seeds))} fresh seeds per "
+        "arm; final greedy return IQM [95% CI]):",
+        "ranking: " + " > ".join(f"{_SHORT[a]} {_interval(arms[a])}" for a in order),
+    ]
+    apart, together = [], []
+    for i, a in enumerate(order):
+        for b in order[i + 1 :]:
+            (apart if _order(arms[a], arms[b]) else together).append(f"{_SHORT[a]} > {_SHORT[b]}")
+    lines.append(f"separated by their intervals: {'; '.join(apart) or 'none'}")
+    lines.append(f"not separated (intervals overlap): {'; '.join(together) or 'none'}")
+    for what, off, on in _SWITCHES:
+        nature = NATURE_BREAKOUT[on] > NATURE_BREAKOUT[off]
+        sign = _order(arms[on], arms[off])
+        here = "not separated" if sign == 0 else "helps" if sign > 0 else "hurts"
+        agree = (
+            "direction not settled by these seeds" if sign == 0 else
+            "same direction as Nature" if (sign > 0) == nature else "opposite to Nature"
+        )  # fmt: skip
+        lines.append(
+            f"{what}: {_interval(arms[off])} -> {_interval(arms[on])}, {here}; Nature's Breakout "
+            f"{NATURE_BREAKOUT[off]} -> {NATURE_BREAKOUT[on]}: {agree}"
+        )
+    for a in ARMS:
+        arm, trace = arms[a], arms[a]["max_q_trace"]
+        first = [_first_crossing(trace["steps"], row, bound) for row in trace["per_seed"]]
+        crossed = sorted(step for step in first if step is not None)
+        text = f"{_SHORT[a]}: {len(crossed)} of {len(first)} seeds predicted a Q above {bound:.0f}"
+        if crossed:
+            text += f", first by step {crossed[0]:,}" + (
+                f", last seed by step {crossed[-1]:,}" if len(crossed) > 1 else ""
+            )
+        lines.append(text)
+    for a in ARMS:
+        arm = arms[a]
+        gap = np.asarray(arm["q_s0"], dtype=float) - np.asarray(arm["return_s0"], dtype=float)
+        low, high = bootstrap_ci(gap, "mean", seed=seed)
+        lines.append(
+            f"{_SHORT[a]}: Q(s0, a0) - discounted return from s0: median {np.median(gap):+.1f}, "
+            f"mean {gap.mean():+.1f} [95% CI {low:+.1f}, {high:+.1f}]; Q above the return in "
+            f"{int(np.sum(gap > 0))} of {len(gap)} seeds"
+        )
+    return "\n".join(lines)
+
+
 def plot_ablation(results: dict[str, Any], figsize: tuple[float, float] = (13.0, 4.0)) -> Figure:
     """Draw the loaded ablation: final returns per arm, and the largest-Q traces.
 
@@ -150,7 +313,9 @@ def plot_ablation(results: dict[str, Any], figsize: tuple[float, float] = (13.0,
                     fontsize=8)  # fmt: skip
     left.set_ylabel(f"final greedy return ({results.get('eval_episodes', 100)} episodes)")
     left.set_title(f"loaded, not run here: {results['steps']:,} steps per seed", fontsize=10)
-    left.legend(loc="upper left", fontsize="small")
+    top = max(max(results["arms"][a]["final_returns"]) for a in ARMS)
+    left.set_ylim(0, 1.16 * max(top, 1.0))  # room above the dots for the legend
+    left.legend(loc="upper center", ncol=2, fontsize="small")
     left.grid(alpha=0.3)
     right.axhline(results["bound"], color="black", linestyle="--", linewidth=1.2,
                   label=bound_label(results["bound"]))  # fmt: skip
