@@ -42,7 +42,7 @@ class SingleNetworkExplorer(Explorer):
 
     Attributes:
         runs: ``{variant: [run, ...]}`` as given (``utils.dqn.DQNRun`` objects).
-        bound: The largest possible discounted return.
+        bound: ``impossible_q_bound(gamma)`` = 1/(1 - gamma): no Q-value can honestly exceed it.
         widget: The ``ipywidgets.VBox`` to display (controls above the picture).
         controls: ``{"variant", "seed"}`` -> dropdown widget.
         last_seconds: Wall time of the last redraw, in seconds.
@@ -137,7 +137,7 @@ def single_network_explorer(
 
     Args:
         runs: ``{variant: [DQNRun, ...]}``, e.g. ``{"online": [...], "replay": [...]}``.
-        bound: The largest possible discounted return (``impossible_q_bound``).
+        bound: ``impossible_q_bound(gamma)`` = 1/(1 - gamma): no Q-value can honestly exceed it.
         **kwargs: ``grid_step`` (env steps between curve points), ``block`` (updates per point
             of the Q curve).
 
