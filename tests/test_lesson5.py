@@ -29,7 +29,11 @@ from utils.lessons.lesson5_overestimation import (
     predicted_and_realised,
     register_noisy_cartpole,
 )
-from utils.lessons.lesson5_tabular import maximization_bias, plot_left_share
+from utils.lessons.lesson5_tabular import (
+    maximization_bias,
+    maximization_bias_explorer,
+    plot_left_share,
+)
 from utils.networks import QNetwork
 
 # --- the maximisation bias (Sutton & Barto, Example 6.7) --------------------------------------
@@ -82,6 +86,34 @@ def test_plot_left_share_draws_one_line_per_learner_and_the_optimum():
         plot_left_share({"x": np.zeros((3, 4))})
     with pytest.raises(ValueError, match="results"):
         plot_left_share({})
+
+
+def test_maximization_bias_explorer_reruns_both_learners_on_a_move():
+    explorer = maximization_bias_explorer(runs=40)
+    assert list(explorer.controls) == ["n_b_actions", "epsilon"]
+    seconds = explorer.move(n_b_actions=1, epsilon=0.2)
+    assert seconds < 5  # a move reruns two learners on 40 runs: a fraction of a second
+    fig = explorer.figure(1, 0.2)
+    labels = [line.get_label() for line in fig.axes[0].lines]
+    assert len(labels) == 3 and labels[0].startswith("Q-learning (episodes 1-100:")
+    assert "10%" in labels[2]  # the optimal line follows epsilon / 2
+    # with a single action in B there is no max to fool: Q-learning no longer prefers left
+    one = maximization_bias("q_learning", runs=300, episodes=100, n_b_actions=1, seed=0)
+    many = maximization_bias("q_learning", runs=300, episodes=100, n_b_actions=30, seed=0)
+    assert many.mean() > one.mean() + 0.3
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"runs": 0}, {"n_b_actions": 0}, {"n_b_actions": 51}, {"epsilon": 0.6}, {"seed": -1},
+     {"runs": 2.5}],
+)  # fmt: skip
+def test_maximization_bias_explorer_names_bad_arguments(kwargs):
+    name = next(iter(kwargs))
+    with pytest.raises((TypeError, ValueError), match=name):
+        maximization_bias_explorer(**kwargs)
+    with pytest.raises(ValueError, match="slider"):
+        maximization_bias_explorer(runs=5).move(actions=3)
 
 
 # --- noisy rewards ----------------------------------------------------------------------------

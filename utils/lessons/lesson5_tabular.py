@@ -9,20 +9,32 @@ an epsilon-greedy agent with epsilon = 0.1 still goes left ``epsilon / 2`` = 5% 
   vectorised over runs with NumPy; returns, per episode, which runs went left.
 - :func:`plot_left_share`: the share of runs going left per episode, for each learner, with
   the optimal 5% line.
+- :func:`maximization_bias_explorer`: the "Try it" widget: move the number of actions in B
+  or epsilon, and both learners are rerun and redrawn.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
 from utils._checks import check_choice, check_float, check_int, check_seed
+from utils.explorer import Explorer
 from utils.figures import new_figure
 from utils.stats import bootstrap_ci
 
-__all__ = ["LEARNERS", "LEFT", "RIGHT", "maximization_bias", "plot_left_share"]
+__all__ = [
+    "LEARNERS",
+    "LEFT",
+    "RIGHT",
+    "MaximizationBiasExplorer",
+    "maximization_bias",
+    "maximization_bias_explorer",
+    "plot_left_share",
+]
 
 LEFT, RIGHT = 0, 1
 """The two actions in state A."""
@@ -159,3 +171,83 @@ def plot_left_share(
     ax.set_title(f"maximisation bias (Sutton & Barto, Example 6.7), {runs:,} runs each",
                  fontsize=10)  # fmt: skip
     return fig
+
+
+# --------------------------------------------------------------------------------------
+# The widget: more actions in B, or more exploration, and both learners rerun
+# --------------------------------------------------------------------------------------
+
+_NAMES = {"q_learning": "Q-learning", "double_q_learning": "Double Q-learning"}
+
+
+class MaximizationBiasExplorer(Explorer):
+    """Move the number of actions in B or epsilon; both learners are rerun and redrawn.
+
+    The max in Q-learning's target is over B's actions, all worth -0.1: with one action there
+    is nothing to pick from and no bias, and the more actions, the higher the max of their
+    noisy estimates. Each move reruns :func:`maximization_bias` for both learners on ``runs``
+    runs (a fraction of a second) and draws :func:`plot_left_share`, the optimal line at
+    ``epsilon / 2``.
+
+    Attributes:
+        runs: Runs per learner at each redraw.
+        seed: Seed of every rerun (the same controls give the same picture).
+        controls: ``{"n_b_actions", "epsilon"}`` -> slider.
+        widget: The ``ipywidgets.VBox`` to display (controls above the picture).
+        last_seconds: Wall time of the last redraw, in seconds.
+    """
+
+    noun = "slider"
+
+    def __init__(
+        self, *, runs: int = 300, seed: int = 0, n_b_actions: int = 10, epsilon: float = 0.1
+    ) -> None:
+        self.runs = check_int("runs", runs, minimum=1)
+        self.seed = check_seed("seed", seed)
+        n_b_actions = check_int("n_b_actions", n_b_actions, minimum=1, maximum=50)
+        epsilon = check_float("epsilon", epsilon, low=0.0, high=0.5)
+        style = {"description_width": "120px"}
+        self.controls = {
+            "n_b_actions": widgets.IntSlider(value=n_b_actions, min=1, max=50, step=1,
+                                             description="actions in B", style=style,
+                                             continuous_update=False),
+            "epsilon": widgets.FloatSlider(value=epsilon, min=0.0, max=0.5, step=0.05,
+                                           description="epsilon", style=style,
+                                           continuous_update=False),
+        }  # fmt: skip
+        self._start()
+
+    def figure(self, n_b_actions: int, epsilon: float) -> Figure:
+        """Return the picture for these settings: share of runs going left, per learner.
+
+        Args:
+            n_b_actions: Actions in state B, in [1, 50].
+            epsilon: Exploration rate of both learners, in [0, 0.5].
+
+        Returns:
+            The Figure; each label gives that learner's share of left over episodes 1-100.
+        """
+        n_b_actions = check_int("n_b_actions", n_b_actions, minimum=1, maximum=50)
+        epsilon = check_float("epsilon", epsilon, low=0.0, high=0.5)
+        results = {}
+        for learner, name in _NAMES.items():
+            left = maximization_bias(learner, runs=self.runs, n_b_actions=n_b_actions,
+                                     epsilon=epsilon, seed=self.seed)  # fmt: skip
+            results[f"{name} (episodes 1-100: {left[:100].mean():.0%} left)"] = left
+        return plot_left_share(results, optimal=epsilon / 2)
+
+
+def maximization_bias_explorer(**kwargs: int | float) -> MaximizationBiasExplorer:
+    """Build the Lesson 5 widget on Example 6.7 (see :class:`MaximizationBiasExplorer`).
+
+    Args:
+        **kwargs: ``runs`` (per learner and redraw, default 300), ``seed``, and the first
+            ``n_b_actions`` (1-50, default 10) and ``epsilon`` (0-0.5, default 0.1).
+
+    Returns:
+        The explorer; display its ``.widget``.
+
+    Raises:
+        TypeError, ValueError: On a bad argument (the message names it).
+    """
+    return MaximizationBiasExplorer(**kwargs)
