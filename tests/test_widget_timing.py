@@ -30,6 +30,7 @@ from utils.lessons.lesson2 import grid_explorer
 from utils.lessons.lesson3 import single_network_explorer
 from utils.lessons.lesson4 import sync_sweep_explorer
 from utils.lessons.lesson4_fixed_data import FixedDataSweep, stability_map_explorer
+from utils.lessons.lesson5_tabular import maximization_bias_explorer
 from utils.lessons.lesson6 import diagnostics_explorer
 from utils.lessons.lesson6_diagnostics import random_policy_states
 from utils.networks import QNetwork
@@ -104,6 +105,11 @@ def lesson4_map() -> tuple[Explorer, list[dict]]:
     return explorer, [dict(C=1), dict(learning_rate=2.5e-3), dict(C=1000), dict(C=50)]
 
 
+def lesson5() -> tuple[Explorer, list[dict]]:
+    explorer = maximization_bias_explorer(runs=300, seed=0)  # as the lesson builds it: reruns
+    return explorer, [dict(n_b_actions=50), dict(epsilon=0.3), dict(n_b_actions=1)]
+
+
 def lesson6() -> tuple[Explorer, list[dict]]:
     names = ["correct", "bootstrap_on_truncated", "no_terminal_mask", "never_sync"]
     names += ["sync_every_step", "epsilon_never_decays", "reward_scale_100"]
@@ -131,6 +137,7 @@ WIDGETS: dict[str, tuple[Callable[[], tuple[Explorer, list[dict]]], float]] = {
     "lesson3": (lesson3, SELECT_SECONDS),
     "lesson4": (lesson4, SELECT_SECONDS),
     "lesson4_map": (lesson4_map, SELECT_SECONDS),
+    "lesson5": (lesson5, RETRAIN_SECONDS),
     "lesson6": (lesson6, SELECT_SECONDS),
 }
 

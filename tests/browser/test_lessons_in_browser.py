@@ -65,6 +65,8 @@ WIDGET_STARTS: dict[str, dict[str, object]] = {
     # "it starts at the course's setting" (cartpole_config: C = 500, learning rate 0.0025); the
     # stability map below it starts at "C = 50 and learning rate 2.5e-4" (read second)
     "04": {"sync period C": 500, "learning rate": "0.0025"},
+    # maximization_bias_explorer: "It starts at the setting above: 10 actions, epsilon 0.1."
+    "05": {"actions in B": 10, "epsilon": 0.1},
     # "it starts with `no_terminal_mask`", beside the correct agent
     "06": {"variant": "no_terminal_mask", "beside": True},
 }
