@@ -4,6 +4,7 @@ name-the-bug exercise and the code-level bug hunt."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 
 import gymnasium as gym
@@ -20,6 +21,7 @@ from utils.lessons.lesson6 import (
     DiagnosticsExplorer,
     check_diagnosis,
     diagnostics_explorer,
+    fall_value_gap,
     plot_bug_gallery,
     symptom_line,
     symptoms,
@@ -33,6 +35,7 @@ from utils.lessons.lesson6_diagnostics import (
 )
 from utils.lessons.lesson6_hunt import (
     BUGGY_LOOP,
+    FIX,
     HUNT_SOLUTION,
     LOOP_MISTAKES,
     check_bug_hunt,
@@ -239,7 +242,7 @@ def test_symptom_line_gives_iqm_and_interval():
 
 # --- exercise: name the bug -------------------------------------------------------------------
 
-RIGHT = {"A": "reward_scale_100", "B": "no_terminal_mask", "C": "epsilon_never_decays"}
+RIGHT = {"A": "reward_scale_100", "B": "never_sync", "C": "epsilon_never_decays"}
 
 
 def test_right_answers_pass_and_every_answer_is_explained(capsys):
@@ -262,11 +265,11 @@ def test_stub_and_partial_answers_are_not_attempted():
 
 
 def test_a_wrong_answer_is_told_what_its_bug_would_show():
-    verdict = check_diagnosis({**RIGHT, "B": "never_sync"})
+    verdict = check_diagnosis({**RIGHT, "B": "no_terminal_mask"})
     assert verdict.status == "wrong" and not verdict
     assert "1 of 3 wrong" in verdict.message
-    assert "B: not never_sync" in verdict.message and "A: right" in verdict.message
-    assert " ".join(SYMPTOMS["never_sync"].split()[:4]) in " ".join(verdict.message.split())
+    assert "B: not no_terminal_mask" in verdict.message and "A: right" in verdict.message
+    assert " ".join(SYMPTOMS["no_terminal_mask"].split()[:4]) in " ".join(verdict.message.split())
 
 
 def test_unknown_names_and_keys_are_wrong_with_the_list():
@@ -287,7 +290,11 @@ def test_train_mystery_trains_each_letter_on_every_seed():
     assert all([r.seed for r in group] == [5, 6] for group in runs.values())
     assert runs["A"][0].config.reward_scale == 10.0
     assert runs["C"][0].config.epsilon_end == runs["C"][0].config.epsilon_start == 0.5
-    assert runs["B"][0].config == DQNConfig(**TINY)  # the bug is a switch, not a setting
+    assert runs["B"][0].config.target_update_period == 3_000  # synced rarely, not never
+    # every letter is a setting of the correct agent at another strength than the gallery's
+    changed = {k: dataclasses.asdict(g[0].config) for k, g in runs.items()}
+    tiny = dataclasses.asdict(DQNConfig(**TINY))
+    assert all(sum(v != tiny[f] for f, v in c.items()) in (1, 2) for c in changed.values())
     with pytest.raises(TypeError, match="config"):
         train_mystery("CartPole-v1", {"total_steps": 10}, [0])
 
@@ -304,6 +311,7 @@ def loop_namespace(source: str) -> dict:
 
 FIXED = BUGGY_LOOP.replace(".gather(1, batch.actions.unsqueeze(1))",
                            ".gather(1, batch.actions.unsqueeze(1)).squeeze(1)")  # fmt: skip
+assert FIXED == BUGGY_LOOP.replace(*FIX)  # the test's own fix is the module's
 STEPS = 1_100  # 100 updates: enough to tell every mistake apart, fast
 
 
@@ -340,6 +348,15 @@ def test_check_bug_hunt_passes_the_fix_and_names_what_is_still_wrong():
     assert verdict.status == "wrong" and verdict.mistake is None and "update 1" in verdict.message
 
 
+def test_every_loop_mistake_is_one_edit_of_the_reference_and_named_by_the_checker():
+    for mistake in LOOP_MISTAKES:
+        losses = reference_loop(0, STEPS, mistake=mistake)["losses"]
+        assert losses != reference_loop(0, STEPS)["losses"]  # the edit changes the learning
+        verdict = check_bug_hunt(lambda seed, total_steps, m=mistake: reference_loop(
+            seed, total_steps, mistake=m), STEPS)  # fmt: skip
+        assert verdict.mistake == mistake and not verdict.passed
+
+
 def test_check_bug_hunt_reports_errors_and_bad_arguments():
     def broken(seed=0, total_steps=10):
         raise RuntimeError("shapes")
@@ -354,3 +371,26 @@ def test_check_bug_hunt_reports_errors_and_bad_arguments():
     with pytest.raises(ValueError, match="mistake"):
         reference_loop(0, 10, mistake="typo")
     assert set(LOOP_MISTAKES) >= {"broadcast", "no_terminal_mask"}
+
+
+# --- what the terminal mask teaches ---------------------------------------------------------
+
+
+def test_fall_value_gap_by_hand(monkeypatch):
+    import utils.lessons.lesson6 as lesson6
+
+    probes = np.zeros((4, 4), dtype=np.float32)
+    probes[:, 2] = [0.0, 0.01, 0.18, 0.2]  # two upright states, two about to fall
+    monkeypatch.setattr(lesson6, "random_policy_states", lambda env_id: probes)
+
+    class Net(torch.nn.Module):  # Q = 10 - 40 |angle| for both actions
+        def forward(self, obs):
+            return (10.0 - 40.0 * obs[:, 2:3].abs()).repeat(1, 2)
+
+    run = dataclasses.replace(fake_run(0, [10.0], [1.0], [1.0]), q_network=Net())
+    gap = fall_value_gap([run])
+    assert gap.shape == (1,) and gap[0] == pytest.approx(-40.0 * 0.19 + 40.0 * 0.005, abs=1e-4)
+    with pytest.raises(ValueError, match="tilted"):
+        fall_value_gap([run], tilted=0.01, upright=0.05)
+    with pytest.raises(ValueError, match="upright"):
+        fall_value_gap([run], upright=0.0)

@@ -4,6 +4,8 @@ name-the-bug exercise.
 - :func:`plot_bug_gallery`: one small panel per deliberately broken variant.
 - :func:`symptoms`, :func:`symptom_line`: each seed's diagnostics as numbers, and one printed
   line per variant with IQMs and bootstrap intervals over seeds.
+- :func:`fall_value_gap`: how much lower each seed values CartPole states about to fall than
+  upright ones (what the terminal mask teaches).
 - :class:`DiagnosticsExplorer` (:func:`diagnostics_explorer`): a trained variant's
   diagnostics beside a reference.
 - :func:`train_mystery`, :func:`check_diagnosis`: the exercise, name the bug behind runs of
@@ -23,13 +25,13 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from utils._checks import check_int
+from utils._checks import check_float, check_int
 from utils.config import DQNConfig
 from utils.engine import StackedQNetwork, evaluate_greedy_many, train_many
 from utils.exercise import CORRECT, NOT_ATTEMPTED, WRONG, Verdict, is_stub_answer
 from utils.explorer import Explorer
 from utils.figures import draw_band, new_figure
-from utils.lessons.lesson6_bugs import GALLERY, train_with_bug
+from utils.lessons.lesson6_bugs import GALLERY
 from utils.lessons.lesson6_diagnostics import _probe_q, plot_diagnostics, random_policy_states
 from utils.run_figures import episode_curves, run_groups, step_grid
 from utils.stats import bootstrap_ci, iqm
@@ -40,6 +42,7 @@ __all__ = [
     "DiagnosticsExplorer",
     "check_diagnosis",
     "diagnostics_explorer",
+    "fall_value_gap",
     "plot_bug_gallery",
     "symptom_line",
     "symptoms",
@@ -116,6 +119,17 @@ def plot_bug_gallery(
     return fig
 
 
+def _one_variant(runs: Sequence[Any]) -> list[Any]:
+    """Return the runs of one variant as a list, checking they share one environment."""
+    groups = run_groups(runs, bare=True, needs=("q_network", "env_id"))
+    if len(groups) != 1:
+        raise ValueError("runs must be the seeds of one variant (a list of runs)")
+    (group,) = groups.values()
+    if len({r.env_id for r in group}) != 1:
+        raise ValueError("runs must share one environment")
+    return list(group)
+
+
 MEASURES = ("return", "greedy", "length", "loss", "largest_q", "probe_q")
 """What :func:`symptoms` measures for each seed."""
 
@@ -145,15 +159,10 @@ def symptoms(
     Raises:
         TypeError, ValueError: On a bad argument (the message names it).
     """
-    runs = run_groups(runs, bare=True, needs=("q_network", "env_id"))
-    if len(runs) != 1:
-        raise ValueError("runs must be the seeds of one variant (a list of runs)")
-    (group,) = runs.values()
+    group = _one_variant(runs)
     last = check_int("last", last, minimum=1)
     block = check_int("block", block, minimum=1)
     greedy_episodes = check_int("greedy_episodes", greedy_episodes, minimum=1)
-    if len({r.env_id for r in group}) != 1:
-        raise ValueError("runs must share one environment")
     probes = random_policy_states(group[0].env_id)
 
     def tail(a: np.ndarray, n: int) -> float:
@@ -204,6 +213,45 @@ def symptom_line(
         lo, hi = bootstrap_ci(v)
         parts.append(f"{m} {fmt(iqm(v))} [{fmt(lo)}, {fmt(hi)}]")
     return f"{name} ({len(next(iter(measured.values())))} seeds): " + ", ".join(parts)
+
+
+def fall_value_gap(
+    runs: Sequence[Any], *, tilted: float = 0.15, upright: float = 0.05
+) -> np.ndarray:
+    """Return, per seed, the value of CartPole states about to fall minus that of upright ones.
+
+    Over :func:`random_policy_states` of the runs' environment: the median of
+    ``max_a Q(s, a)`` over states whose pole angle ``|theta|`` exceeds ``tilted`` (radians;
+    an episode ends past 0.2095), minus the median over states with ``|theta| < upright``.
+    An agent that has learned that falling ends the return values tilted states lower (a
+    negative gap); without the terminal mask nothing teaches it that.
+
+    Args:
+        runs: The seeds of one variant on a CartPole environment with unscaled observations
+            (``DQNRun`` objects).
+        tilted: Smallest ``|theta|`` of a state about to fall (> ``upright``).
+        upright: Largest ``|theta|`` of an upright state (> 0).
+
+    Returns:
+        Shape ``(n_seeds,)``.
+
+    Raises:
+        TypeError, ValueError: On a bad argument (the message names it).
+    """
+    group = _one_variant(runs)
+    upright = check_float("upright", upright, low=0.0, low_inclusive=False, finite=True)
+    tilted = check_float("tilted", tilted, low=upright, low_inclusive=False, finite=True)
+    if not group[0].env_id.startswith("CartPole"):
+        raise ValueError(f"runs must be trained on CartPole, got {group[0].env_id!r}")
+    probes = random_policy_states(group[0].env_id)
+    angle = np.abs(probes[:, 2])  # CartPole's observation: position, velocity, angle, ...
+    if not (angle > tilted).any() or not (angle < upright).any():
+        raise ValueError(f"no probe state has |theta| > {tilted} or < {upright}")
+    gaps = []
+    for r in group:
+        value = _probe_q(r, probes).max(axis=1)
+        gaps.append(np.median(value[angle > tilted]) - np.median(value[angle < upright]))
+    return np.array(gaps, dtype=float)
 
 
 # --------------------------------------------------------------------------------------
@@ -304,9 +352,11 @@ def diagnostics_explorer(
 SYMPTOMS: dict[str, str] = {
     "bootstrap_on_truncated": "nothing until episodes reach the time limit; then values "
     "settle below those of a correct agent with the same return",
-    "no_terminal_mask": "a return below a random policy's while Q looks ordinary",
-    "gradient_through_target": "(on one network) slower but stable learning, Q below the bound",
-    "never_sync": "Q stuck near one reward and a loss near zero",
+    "no_terminal_mask": "a return below a random policy's while Q looks ordinary, and states "
+    "about to fall valued no lower than upright ones",
+    "gradient_through_target": "(on one network) stable learning with Q below the bound: "
+    "nothing alarming in the diagnostics; find it in code",
+    "never_sync": "Q stuck near one reward (or a few: about one more per sync) and a small loss",
     "sync_every_step": "the largest Q far above the impossible bound",
     "epsilon_never_decays": "a training return far below the greedy policy's, with healthy "
     "loss and Q",
@@ -327,10 +377,11 @@ _MYSTERY = (
     ),
     (
         "B",
-        "no_terminal_mask",
-        "falling over costs nothing, so the agent falls over sooner than a random policy, "
-        "while its Q-values look ordinary",
-        None,
+        "never_sync",
+        "the target is synced only every 3,000 steps (not never): Q has climbed about one "
+        "step of reward per sync, to about 4, far below the correct agent's, and the loss "
+        "stays small",
+        {"target_update_period": 3_000},
     ),
     (
         "C",
@@ -347,8 +398,8 @@ def train_mystery(
 ) -> dict[str, list[Any]]:
     """Train the exercise's three unnamed variants: ``{"A": runs, "B": runs, "C": runs}``.
 
-    Each is a bug of :data:`GALLERY` at another strength than the gallery's; use seeds the
-    gallery did not use.
+    Each is a bug of :data:`GALLERY` at another strength than the gallery's (a wrong setting
+    of the correct agent, so all train as one batch); use seeds the gallery did not use.
 
     Args:
         env_id: As :func:`utils.engine.train_many`.
@@ -362,21 +413,16 @@ def train_mystery(
     if not isinstance(config, DQNConfig):
         raise TypeError(f"config must be a DQNConfig, got {type(config).__name__}")
     seeds = list(seeds)
-    changed = [(letter, ch) for letter, _, _, ch in _MYSTERY if ch is not None]
-    configs = [dataclasses.replace(config, **ch).validate() for _, ch in changed for _ in seeds]
-    trained = train_many(env_id, configs, seeds * len(changed), **kwargs)
-    runs = {letter: trained[i * len(seeds) : (i + 1) * len(seeds)]
-            for i, (letter, _) in enumerate(changed)}  # fmt: skip
-    for letter, name, _, ch in _MYSTERY:
-        if ch is None:
-            runs[letter] = train_with_bug(env_id, config, seeds, name, **kwargs)
-    return {letter: runs[letter] for letter, _, _, _ in _MYSTERY}
+    configs = [dataclasses.replace(config, **ch).validate() for *_, ch in _MYSTERY for _ in seeds]
+    trained = train_many(env_id, configs, seeds * len(_MYSTERY), **kwargs)  # one batch
+    return {letter: trained[i * len(seeds) : (i + 1) * len(seeds)]
+            for i, (letter, *_) in enumerate(_MYSTERY)}  # fmt: skip
 
 
 DIAGNOSIS_SOLUTION = """\
 answers = {
     "A": "reward_scale_100",      # Q about 10x the correct agent's everywhere, above the bound
-    "B": "no_terminal_mask",      # a return below a random policy's, ordinary-looking Q
+    "B": "never_sync",            # Q stuck near 4: the target moved about 3 times; small loss
     "C": "epsilon_never_decays",  # training return far below the greedy one; healthy loss, Q
 }"""
 """The exercise's solution, as the notebook folds it in ``<details>``."""

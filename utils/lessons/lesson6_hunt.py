@@ -4,7 +4,8 @@ The notebook shows :data:`BUGGY_LOOP`, a plain training loop in CleanRL's shape 
 without an error and yet learns nothing useful. The learner copies it, finds the bug, fixes
 it, and :func:`check_bug_hunt` runs the fixed loop briefly, next to :func:`reference_loop`
 and to the loop with each catalogued mistake (:data:`LOOP_MISTAKES`), and says which it
-behaves like.
+behaves like. The loop is written once, as the learner sees it; the reference and the
+mistakes are that text with one line changed, so they cannot drift apart.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from utils.schedules import LinearSchedule
 __all__ = [
     "BUGGY_LOOP",
     "CHECK_STEPS",
+    "FIX",
     "HUNT_SOLUTION",
     "LOOP_MISTAKES",
     "check_bug_hunt",
@@ -37,88 +39,6 @@ __all__ = [
 
 CHECK_STEPS = 2_000
 """Environment steps the checker runs (updates start after ``learning_starts``)."""
-
-LOOP_MISTAKES: dict[str, str] = {
-    "broadcast": "q_taken has shape (batch, 1) and td_target (batch,): their difference "
-    "broadcasts to (batch, batch), so every Q(s, a) is pulled towards the average target of "
-    "the whole minibatch. Print the shapes of q_taken and td_target.",
-    "max_over_batch": "`.max()` without `dim=1` takes one number, the largest Q of the whole "
-    "minibatch, as every transition's next value. Take the max over actions, per row.",
-    "no_terminal_mask": "the target bootstraps from terminal states: keep (1 - terminated).",
-    "online_network_target": "the target comes from q_network, not target_network: that is "
-    "one network chasing its own prediction.",
-}
-"""Mistakes the checker recognises: name -> what is wrong and how to see it."""
-
-
-def reference_loop(
-    seed: int = 0, total_steps: int = CHECK_STEPS, *, mistake: str | None = None
-) -> dict[str, list[float]]:
-    """Train DQN on CartPole-v1 with a plain loop; return ``{"losses", "returns"}``.
-
-    The loop of :data:`BUGGY_LOOP` with its bug fixed, on :func:`~utils.config.cartpole_config`
-    (with the squared loss and a constant learning rate, to stay short).
-
-    Args:
-        seed: Seeds the network, exploration, replay sampling and the environment.
-        total_steps: Environment steps (>= 1).
-        mistake: ``None`` (correct) or a name of :data:`LOOP_MISTAKES` to build in.
-
-    Returns:
-        ``{"losses": loss of each update, "returns": return of each finished episode}``.
-
-    Raises:
-        TypeError, ValueError: On a bad argument.
-    """
-    seed = check_seed("seed", seed)
-    total_steps = check_int("total_steps", total_steps, minimum=1)
-    if mistake is not None and mistake not in LOOP_MISTAKES:
-        raise ValueError(f"mistake must be None or one of {tuple(LOOP_MISTAKES)}, got {mistake!r}")
-    config = cartpole_config()
-    env = gym.make("CartPole-v1")
-    rng = np.random.default_rng(seed)
-    torch.manual_seed(seed)
-    q_network = QNetwork(4, 2, config.hidden_sizes)
-    target_network = copy.deepcopy(q_network)
-    optimizer = torch.optim.Adam(q_network.parameters(), lr=config.learning_rate)
-    buffer = ReplayBuffer(config.buffer_size, (4,))
-    epsilon = LinearSchedule(config.epsilon_start, config.epsilon_end, config.epsilon_decay_steps)
-    losses, returns, episode_return = [], [], 0.0
-    obs, _ = env.reset(seed=seed)
-    for global_step in range(1, total_steps + 1):
-        if rng.random() < epsilon(global_step - 1):
-            action = int(rng.integers(2))
-        else:
-            with torch.no_grad():
-                action = int(q_network(torch.from_numpy(obs)).argmax())
-        next_obs, reward, terminated, truncated, _ = env.step(action)
-        buffer.add(obs, action, reward, next_obs, terminated)
-        obs, episode_return = next_obs, episode_return + float(reward)
-        if terminated or truncated:
-            returns.append(episode_return)
-            obs, _ = env.reset()
-            episode_return = 0.0
-        if global_step > config.learning_starts:
-            batch = buffer.sample(config.batch_size, rng)
-            with torch.no_grad():
-                net = q_network if mistake == "online_network_target" else target_network
-                next_q = net(batch.next_obs)
-                next_q = next_q.max() if mistake == "max_over_batch" else next_q.max(dim=1).values
-                alive = 1.0 if mistake == "no_terminal_mask" else 1.0 - batch.terminated
-                td_target = batch.rewards + config.gamma * alive * next_q
-            q_taken = q_network(batch.obs).gather(1, batch.actions.unsqueeze(1))
-            if mistake != "broadcast":
-                q_taken = q_taken.squeeze(1)
-            loss = ((q_taken - td_target) ** 2).mean()
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
-        if global_step % config.target_update_period == 0:
-            target_network.load_state_dict(q_network.state_dict())
-    env.close()
-    return {"losses": losses, "returns": returns}
-
 
 BUGGY_LOOP = """\
 def buggy_dqn(seed=0, total_steps=2_000):
@@ -166,7 +86,82 @@ def buggy_dqn(seed=0, total_steps=2_000):
     env.close()
     return {"losses": losses, "returns": returns}
 """
-"""The loop the notebook shows: it runs, and its bug is the catalogue's ``"broadcast"``."""
+"""The loop the notebook shows: it runs, and its bug is the catalogue's ``"broadcast"``.
+
+It is also the one text of every loop here: :func:`reference_loop` runs it with the bug
+fixed (:data:`FIX`), and each mistake of :data:`LOOP_MISTAKES` changes one line of that.
+"""
+
+FIX = (
+    "q_taken = q_network(batch.obs).gather(1, batch.actions.unsqueeze(1))\n",
+    "q_taken = q_network(batch.obs).gather(1, batch.actions.unsqueeze(1)).squeeze(1)\n",
+)
+"""``(buggy line, fixed line)``: the one change that turns :data:`BUGGY_LOOP` into the reference."""
+
+LOOP_MISTAKES: dict[str, str] = {
+    "broadcast": "q_taken has shape (batch, 1) and td_target (batch,): their difference "
+    "broadcasts to (batch, batch), so every Q(s, a) is pulled towards the average target of "
+    "the whole minibatch. Print the shapes of q_taken and td_target.",
+    "max_over_batch": "`.max()` without `dim=1` takes one number, the largest Q of the whole "
+    "minibatch, as every transition's next value. Take the max over actions, per row.",
+    "no_terminal_mask": "the target bootstraps from terminal states: keep (1 - terminated).",
+    "online_network_target": "the target comes from q_network, not target_network: that is "
+    "one network chasing its own prediction.",
+}
+"""Mistakes the checker recognises: name -> what is wrong and how to see it."""
+
+_MISTAKE_EDITS: dict[str, tuple[str, str]] = {
+    "broadcast": (FIX[1], FIX[0]),
+    "max_over_batch": (".max(dim=1).values\n", ".max()\n"),
+    "no_terminal_mask": (" * (1.0 - batch.terminated) * ", " * "),
+    "online_network_target": ("next_q = target_network(", "next_q = q_network("),
+}
+"""Each mistake as ``(text of the reference loop, what the mistake writes instead)``."""
+
+
+@functools.cache
+def _compiled_loop(mistake: str | None) -> Callable[..., dict[str, list[float]]]:
+    """Compile :data:`BUGGY_LOOP` with the fix and then ``mistake``'s edit (each edits 1 place)."""
+    source = BUGGY_LOOP
+    for old, new in (FIX, *([_MISTAKE_EDITS[mistake]] if mistake is not None else [])):
+        if source.count(old) != 1:
+            raise RuntimeError(f"the loop must hold {old!r} exactly once to edit it")
+        source = source.replace(old, new)
+    namespace: dict[str, Any] = dict(
+        copy=copy, gym=gym, np=np, torch=torch, cartpole_config=cartpole_config,
+        QNetwork=QNetwork, ReplayBuffer=ReplayBuffer, LinearSchedule=LinearSchedule,
+    )  # fmt: skip
+    exec(compile(source, f"<lesson 6 loop, mistake={mistake}>", "exec"), namespace)
+    return namespace["buggy_dqn"]
+
+
+def reference_loop(
+    seed: int = 0, total_steps: int = CHECK_STEPS, *, mistake: str | None = None
+) -> dict[str, list[float]]:
+    """Train DQN on CartPole-v1 with a plain loop; return ``{"losses", "returns"}``.
+
+    The loop of :data:`BUGGY_LOOP` with its bug fixed (:data:`FIX`), run as it is written
+    there: :func:`~utils.config.cartpole_config`'s settings, the squared loss and a constant
+    learning rate, to stay short.
+
+    Args:
+        seed: Seeds the network, exploration, replay sampling and the environment.
+        total_steps: Environment steps (>= 1).
+        mistake: ``None`` (correct) or a name of :data:`LOOP_MISTAKES` to build in (one line
+            of the loop changed).
+
+    Returns:
+        ``{"losses": loss of each update, "returns": return of each finished episode}``.
+
+    Raises:
+        TypeError, ValueError: On a bad argument.
+    """
+    seed = check_seed("seed", seed)
+    total_steps = check_int("total_steps", total_steps, minimum=1)
+    if mistake is not None and mistake not in LOOP_MISTAKES:
+        raise ValueError(f"mistake must be None or one of {tuple(LOOP_MISTAKES)}, got {mistake!r}")
+    return _compiled_loop(mistake)(seed=seed, total_steps=total_steps)
+
 
 HUNT_SOLUTION = """\
 q_taken = q_network(batch.obs).gather(1, batch.actions.unsqueeze(1)).squeeze(1)  # (batch,)
