@@ -446,18 +446,13 @@ BIN_INDEX = Exercise(
 def check_bin_index(fn: Callable[..., Any]) -> Verdict:
     """Check the Lesson 2 exercise: which of ``bins`` equal-width bins holds a number.
 
-    ``fn(value, low, high, bins)`` must return an int in ``[0, bins - 1]``: the bin of
-    ``value`` among ``bins`` equal-width bins over ``[low, high]``, with values outside
-    clipped into the end bins (as :func:`utils.discretize.bin_index`). Prints a friendly
-    verdict and returns it.
-
     Args:
-        fn: The learner's function.
+        fn: The learner's ``bin_index(value, low, high, bins)``; it must return an int in
+            ``[0, bins - 1]``, values outside ``[low, high]`` clipped into the end bins (as
+            :func:`utils.discretize.bin_index`).
 
     Returns:
-        A :class:`Verdict`.
-
-    Raises:
-        TypeError: If ``fn`` is not callable.
+        The verdict, also printed (:meth:`utils.exercise.Exercise.check`, which raises
+        TypeError if ``fn`` is not callable).
     """
     return BIN_INDEX.check(fn)
