@@ -127,7 +127,7 @@ def test_terminal_flag_decides_what_is_stored(short_time_limit, monkeypatch, fla
 
 def test_interrupt_keeps_what_every_agent_learned(monkeypatch):
     calls = {"n": 0}
-    original = stacked.q_loss
+    original = many._loss  # the training loop's loss, once per update
 
     def interrupting_loss(*args, **kwargs):
         calls["n"] += 1
@@ -135,7 +135,7 @@ def test_interrupt_keeps_what_every_agent_learned(monkeypatch):
             raise KeyboardInterrupt
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(stacked, "q_loss", interrupting_loss)
+    monkeypatch.setattr(many, "_loss", interrupting_loss)
     runs = train_many("CartPole-v1", DQNConfig(**TINY), seeds=[0, 1], progress=False)
     for run in runs:
         assert run.interrupted and run.global_step == 149 and len(run.history.losses) == 49
@@ -239,6 +239,40 @@ def test_stacked_adam_gives_an_agent_the_same_numbers_in_any_batch():
         one.step([g[4:5]])
         many.step([g])
     assert torch.equal(alone[0], together[4])
+
+
+def test_stacked_adam_is_torch_fused_adam_to_the_bit():
+    """The kernel called directly gives torch.optim.Adam(fused=True)'s numbers, agent by agent."""
+    torch.manual_seed(0)
+    start = [torch.randn(3, 2, 64), torch.randn(3, 1, 2)]  # a whole tensor, one split per agent
+    ours = [p.clone() for p in start]
+    theirs = [[p[k].clone().requires_grad_() for p in start] for k in range(3)]
+    lean = StackedAdam(ours, lr=0.01)
+    reference = [torch.optim.Adam(theirs[k], lr=0.01, fused=True) for k in range(3)]
+    for _ in range(5):
+        grads = [torch.randn_like(p) for p in start]
+        for k in range(3):
+            for p, g in zip(theirs[k], grads, strict=True):
+                p.grad = g[k].clone()
+            reference[k].step()
+        lean.step(grads)
+    assert all(torch.equal(a[k], b) for k in range(3) for a, b in zip(ours, theirs[k], strict=True))
+
+
+@pytest.mark.parametrize(("hidden", "batch"), [((64, 64), 64), ((33,), 17), ((16, 8), 5)])
+def test_training_forward_has_autograds_outputs_and_gradients(hidden, batch):
+    """The update's forward with its written-out backward: autograd's numbers, to the bit."""
+    torch.manual_seed(0)
+    net = StackedQNetwork([QNetwork(4, 2, hidden) for _ in range(3)])
+    params = list(net.parameters())
+    obs, weights = torch.randn(3, batch, 4, requires_grad=True), torch.randn(3, batch, 2)
+    out = stacked._TrainingForward.apply(obs, *params)
+    expected_out = net._forward(obs)
+    got = torch.autograd.grad((out * weights).sum(), [obs, *params])
+    expected = torch.autograd.grad((expected_out * weights).sum(), [obs, *params])
+    assert torch.equal(out, expected_out)
+    assert all(torch.equal(g, e) for g, e in zip(got, expected, strict=True))
+    assert all(g.is_contiguous() for g in got[1:])  # in the parameters' layout, for Adam
 
 
 def test_per_agent_loss_keeps_each_agents_own_loss():

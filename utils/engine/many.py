@@ -18,7 +18,16 @@ from utils.config import DQNConfig
 from utils.dqn import hard_update, soft_update
 from utils.engine.sampling import IndexSampler
 from utils.engine.settings import AgentSettings, check_configs
-from utils.engine.stacked import StackedAdam, StackedQNetwork, _clip, per_agent_loss
+from utils.engine.stacked import (
+    Layers,
+    StackedAdam,
+    StackedQNetwork,
+    _clip,
+    _layer_views,
+    _loss,
+    _run_layers,
+    _TrainingForward,
+)
 from utils.engine.vector_envs import check_seeds, evaluate_greedy_many, make_envs
 from utils.envs import require_dqn_env
 from utils.networks import QNetwork, flush_denormal, torch_threads
@@ -97,13 +106,16 @@ def targets(
 
 def _targets(
     batch: Batch,
-    q_network: torch.nn.Module,
-    target_network: torch.nn.Module,
+    q_network: Callable[[torch.Tensor], torch.Tensor],
+    target_network: Callable[[torch.Tensor], torch.Tensor],
     gamma: float | torch.Tensor,
     double_dqn: bool | torch.Tensor,
     mask_terminal: bool,
 ) -> torch.Tensor:
     """:func:`targets` unchecked, with ``gamma`` and ``double_dqn`` also ``(K, 1)`` per agent.
+
+    The networks may be any callables from observations to Q-values (the training loop passes
+    its layers, see :func:`~utils.engine.stacked._run_layers`).
 
     The operations of :func:`~utils.dqn.td_target` and :func:`~utils.dqn.double_dqn_target`
     in the same order. With Double DQN for some agents only, both rules' actions are found
@@ -278,9 +290,9 @@ class _Recorder:
 
 
 @torch.no_grad()
-def _greedy(q_network: StackedQNetwork, obs: np.ndarray, device: torch.device) -> np.ndarray:
+def _greedy(layers: Layers, obs: np.ndarray, device: torch.device) -> np.ndarray:
     """Each agent's greedy action ``(K,)`` for its observation ``obs`` ``(K, obs_dim)``."""
-    q = q_network._forward(torch.from_numpy(obs).to(device)[:, None])
+    q = _run_layers(torch.from_numpy(obs).to(device)[:, None], layers)
     return q.argmax(2).view(-1).cpu().numpy()
 
 
@@ -347,8 +359,25 @@ def _train_many(
     target_network = None
     if s.any_target:
         target_network = copy.deepcopy(q_network).requires_grad_(False)
-    net_for_targets = q_network if target_network is None else target_network
     params = list(q_network.parameters())
+    # Forward passes without gradient read the weights through these views (they follow the
+    # in-place updates of Adam and the target syncs); the update's goes through one graph node.
+    online = _layer_views(q_network)
+
+    def q_online(x: torch.Tensor) -> torch.Tensor:
+        if torch.is_grad_enabled():
+            return _TrainingForward.apply(x, *params)
+        return _run_layers(x, online)
+
+    if target_network is None:
+        q_for_targets = q_online
+    else:
+        target_layers = _layer_views(target_network)
+
+        def q_for_targets(x: torch.Tensor) -> torch.Tensor:
+            return _run_layers(x, target_layers)
+
+    each_loss = torch.ones(k_agents, device=device)  # d(sum of the agents' losses)/d(loss k)
     optimizer = StackedAdam(params, s.learning_rate_at(0), s.lr_of)
     buffer = ReplayBuffer(config.buffer_size, (obs_dim,), n_agents=k_agents)
     rec = _Recorder(config, k_agents, device)
@@ -365,7 +394,7 @@ def _train_many(
     try:
         for global_step in range(1, config.total_steps + 1):
             explore = exploration.explores(s.epsilon(global_step - 1))
-            greedy = None if explore.all() else _greedy(q_network, obs, device)
+            greedy = None if explore.all() else _greedy(online, obs, device)
             actions = exploration.actions(greedy, explore)
             next_obs, final_obs, rewards, terminated, truncated = envs.step(actions)
             done = terminated | truncated
@@ -385,15 +414,13 @@ def _train_many(
             if global_step > config.learning_starts and global_step % config.train_frequency == 0:
                 batch = buffer.gather(sampler(buffer.size), device)
                 with torch.set_grad_enabled(not stop_target_gradients):
-                    y = _targets(batch, q_network, net_for_targets, s.gamma, s.double_dqn,
+                    y = _targets(batch, q_online, q_for_targets, s.gamma, s.double_dqn,
                                  mask_terminal)  # fmt: skip
-                q_all = q_network._forward(batch.obs)
+                q_all = q_online(batch.obs)
                 q_taken = q_all.gather(2, batch.actions[..., None]).squeeze(2)
-                loss_per_agent = per_agent_loss(q_taken, y, s.huber)
-                for p in params:
-                    p.grad = None
-                loss_per_agent.sum().backward()  # agent k's loss reaches only slice k
-                grads = [p.grad for p in params]
+                loss_per_agent = _loss(q_taken, y, s.huber)
+                # the gradient of the sum of the losses: agent k's loss reaches only slice k
+                grads = list(torch.autograd.grad(loss_per_agent, params, each_loss))
                 if s.max_grad_norm is not None:
                     _clip(grads, s.max_grad_norm)
                 optimizer.step(grads)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 
 import torch
 from torch import nn
-from torch.optim.adam import adam as adam_update
+from torch.nn import functional as F
 
 from utils._checks import check_float, check_int
 from utils.dqn import q_loss
@@ -92,6 +93,100 @@ class StackedQNetwork(nn.Module):
         return net
 
 
+Layers = list[tuple[torch.Tensor, torch.Tensor]]
+"""Per layer ``(W^T, b)``: ``W^T`` ``(K, fan_in, fan_out)`` and ``b`` ``(K, 1, fan_out)``."""
+
+
+def _layer_views(net: StackedQNetwork) -> Layers:
+    """``net``'s layers as the products read them; views, so in-place updates show through."""
+    return [(w.mT, b) for w, b in net._layers()]
+
+
+@functools.lru_cache(maxsize=64)
+def _same_weight_gradient(k: int, batch: int, fan_in: int, fan_out: int, device: str) -> bool:
+    """Whether ``g^T @ x`` is, to the bit, autograd's weight gradient ``(x^T @ g)^T`` here.
+
+    The two products are the same sums; BLAS libraries usually compute both with one kernel
+    (row-major ``x^T @ g`` is column-major ``g^T @ x``), but that is a property of the library
+    and the shapes, so it is checked on random data for this layer's shapes. The first form is
+    faster for the narrow last layer and needs no copy into the parameter's layout.
+    """
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(3):
+        x = torch.randn(k, batch, fan_in, generator=gen).relu().to(device)
+        g = torch.randn(k, batch, fan_out, generator=gen).to(device)
+        if not torch.equal(g.mT.bmm(x), x.mT.bmm(g).mT):
+            return False
+    return True
+
+
+class _TrainingForward(torch.autograd.Function):
+    """:meth:`StackedQNetwork.forward` for the update, with its backward written out.
+
+    The forward runs the same products as :meth:`StackedQNetwork._forward`; the backward runs
+    the products autograd would (``BaddbmmBackward0``, ``ReluBackward0``, each bias gradient as
+    the sum over the batch), so the gradients are autograd's to the bit (tested), from one graph
+    node instead of three per layer. Each weight gradient is formed directly in the weight's
+    layout as ``g^T @ x`` where :func:`_same_weight_gradient` finds that equal to autograd's
+    ``(x^T @ g)^T``, else as autograd forms it and copied into that layout.
+
+    Call as ``_TrainingForward.apply(obs, *weights, *biases)`` (the order of ``parameters()``).
+    """
+
+    @staticmethod
+    def forward(ctx, obs: torch.Tensor, *params: torch.Tensor) -> torch.Tensor:
+        n = len(params) // 2
+        x, inputs = obs, []
+        for i in range(n):
+            inputs.append(x)
+            x = torch.baddbmm(params[n + i], x, params[i].mT)
+            if i < n - 1:
+                x = torch.relu(x)
+        ctx.save_for_backward(*inputs, *params[:n])
+        return x
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        saved = ctx.saved_tensors
+        n = len(saved) // 2
+        inputs, weights = saved[:n], saved[n:]
+        grad_weights, grad_biases = [None] * n, [None] * n
+        for i in reversed(range(n)):
+            x, w = inputs[i], weights[i]
+            grad_biases[i] = grad.sum(1, keepdim=True)
+            k, batch, fan_in = x.shape
+            if _same_weight_gradient(k, batch, fan_in, w.shape[1], str(x.device)):
+                grad_weights[i] = grad.mT.bmm(x)
+            else:
+                grad_weights[i] = x.mT.bmm(grad).mT.contiguous()
+            if i > 0 or ctx.needs_input_grad[0]:
+                grad = grad.bmm(w)
+            if i > 0:  # through the ReLU that made x
+                grad = torch.ops.aten.threshold_backward(grad, x, 0)
+        return (grad if ctx.needs_input_grad[0] else None, *grad_weights, *grad_biases)
+
+
+def _run_layers(x: torch.Tensor, layers: Layers) -> torch.Tensor:
+    """:meth:`StackedQNetwork.forward` on ``layers`` (from :func:`_layer_views`): the same
+    products in the same order, so the same numbers."""
+    last = len(layers) - 1
+    for i, (w_t, b) in enumerate(layers):
+        x = torch.baddbmm(b, x, w_t)
+        if i < last:
+            x = torch.relu(x)
+    return x
+
+
+def _loss(q_taken: torch.Tensor, targets: torch.Tensor, huber: bool | torch.Tensor) -> torch.Tensor:
+    """:func:`per_agent_loss` unchecked (the training loop's path): the same operations."""
+    if huber is True:
+        return F.smooth_l1_loss(q_taken, targets, reduction="none").mean(dim=-1)
+    if huber is False:
+        return F.mse_loss(q_taken, targets, reduction="none").mean(dim=-1)
+    return torch.where(huber, _loss(q_taken, targets, True)[:, None],
+                       _loss(q_taken, targets, False)[:, None])[:, 0]  # fmt: skip
+
+
 def per_agent_loss(
     q_taken: torch.Tensor, targets: torch.Tensor, huber: bool | torch.Tensor
 ) -> torch.Tensor:
@@ -139,8 +234,9 @@ def _clip(grads: list[torch.Tensor], max_norm: float | torch.Tensor) -> None:
 class StackedAdam:
     """``torch.optim.Adam(fused=True)`` for the stacked networks: K Adams, each with its step size.
 
-    The functional ``torch.optim.adam.adam`` with the fused kernel and Adam's defaults, called
-    without ``Optimizer.step``'s per-call bookkeeping. Adam is element-wise, so on stacked
+    The kernel ``torch.optim.adam.adam(..., fused=True)`` runs, with Adam's defaults, called
+    directly: without ``Optimizer.step``'s per-call bookkeeping or the functional's regrouping
+    of the tensors on every call (same numbers, tested). Adam is element-wise, so on stacked
     weights it is K independent Adams. Two things are arranged so that agent ``k`` gets the
     same numbers in any batch (tested):
 
@@ -188,7 +284,10 @@ class StackedAdam:
              self._split(self.exp_avg_sqs, agents))
             for agents in self.slices
         ]  # fmt: skip
-        self._steps = [[torch.zeros(()) for _ in state[0]] for state in self._state]
+        # Adam's step count, one tensor read by the kernel for every tensor it updates (the
+        # functional Adam keeps one per tensor and adds 1 to each: the same numbers).
+        self._step = torch.zeros((), device=params[0].device)
+        self._steps = [[self._step] * len(state[0]) for state in self._state]
         self.set_lr(lr)
 
     def _lrs(self, lr: float | Sequence[float]) -> list[float]:
@@ -201,8 +300,12 @@ class StackedAdam:
     def _split(self, tensors: list[torch.Tensor], agents: slice) -> list[torch.Tensor]:
         """Agents ``agents`` of each tensor: one slice, or one view per agent (see above)."""
         out = []
+        everyone = agents == slice(0, self.n_agents)
         for t, whole in zip(tensors, self.whole, strict=True):
-            out += [t[agents]] if whole else [t[k] for k in range(agents.start, agents.stop)]
+            if whole:
+                out.append(t if everyone else t[agents])
+            else:  # one unbind is cheaper than K indexing operations
+                out += t.unbind(0)[agents]
         return out
 
     def set_lr(self, lr: float | Sequence[float]) -> None:
@@ -216,11 +319,14 @@ class StackedAdam:
         if not isinstance(grads, list) or [getattr(g, "shape", None) for g in grads] != self.shapes:
             raise ValueError(f"grads must be a list of tensors of the shapes {self.shapes}")
         self.step_count += 1
+        self._step.add_(1)
         for agents, (params, exp_avgs, exp_avg_sqs), steps, lr in zip(
             self.slices, self._state, self._steps, self.lr, strict=True
         ):
-            adam_update(
+            # The kernel ``torch.optim.adam.adam(..., fused=True)`` calls for CPU tensors, without
+            # its per-call regrouping of the tensors by device and type (all are one here).
+            torch._fused_adam_(
                 params, self._split(grads, agents), exp_avgs, exp_avg_sqs, [], steps,
-                fused=True, amsgrad=False, beta1=0.9, beta2=0.999, lr=lr, weight_decay=0.0,
-                eps=1e-8, maximize=False,
+                amsgrad=False, beta1=0.9, beta2=0.999, lr=lr, weight_decay=0.0, eps=1e-8,
+                maximize=False, grad_scale=None, found_inf=None,
             )  # fmt: skip
