@@ -155,6 +155,42 @@ def sgemm_gflops() -> float:
     return 2 * 1024**3 / best / 1e9
 
 
+def products_seconds(config: DQNConfig, k: int, obs_dim: int = 4, n_actions: int = 2) -> float:
+    """Seconds per update of the batched matrix products alone, for K agents (best of 5).
+
+    The products ``train_many`` runs in one update, with its shapes and layouts: each layer's
+    product in the online and the target forward pass, and in the backward pass the input and
+    weight gradients (none for the observations). Timed apart from everything else, they are
+    the part of a step no trimming of Python or bookkeeping can remove at these sizes.
+    """
+    sizes = (obs_dim, *config.hidden_sizes, n_actions)
+    gen = torch.Generator().manual_seed(0)
+    layers = []
+    for fan_in, fan_out in itertools.pairwise(sizes):
+        x = torch.randn(k, config.batch_size, fan_in, generator=gen)
+        w = torch.randn(k, fan_out, fan_in, generator=gen)
+        b = torch.randn(k, 1, fan_out, generator=gen)
+        g = torch.randn(k, config.batch_size, fan_out, generator=gen)
+        layers.append((x, w, b, g))
+
+    def update() -> None:
+        for _ in range(2):  # online and target forward
+            for x, w, b, _ in layers:
+                torch.baddbmm(b, x, w.mT)
+        for i, (x, w, _, g) in enumerate(layers):
+            g.mT.bmm(x)  # weight gradient (the engine's form for the wide layers)
+            if i > 0:
+                g.bmm(w)  # input gradient
+
+    best = float("inf")
+    for _ in range(5):
+        start = time.process_time()
+        for _ in range(200):
+            update()
+        best = min(best, (time.process_time() - start) / 200)
+    return best
+
+
 def part_many() -> dict:
     warm_up()
     alone_walls, many_walls, batched_walls = [], [], []
@@ -184,6 +220,7 @@ def part_many() -> dict:
             walls.append(wall)
         rate = k * SCALING_STEPS / min(walls)
         gflops = rate * flop / 1e9
+        products = products_seconds(cfg, k)
         scaling.append({
             "K": k,
             "wall_s": round(min(walls), 2),
@@ -191,6 +228,8 @@ def part_many() -> dict:
             "gflops": round(gflops, 1),
             "fraction_of_166_gflops": round(gflops / PEAK_GFLOPS, 3),
             "fraction_of_measured_sgemm": round(gflops / peak, 3),
+            "products_alone_us_per_step": round(products * 1e6, 1),
+            "products_share_of_step": round(products / (min(walls) / SCALING_STEPS), 3),
         })  # fmt: skip
         print(scaling[-1], flush=True)
     ratio = many_wall / alone_wall
@@ -395,6 +434,19 @@ def markdown(out: Path) -> str:
                 f"| {row['K']} | {row['wall_s']} | {row['agent_steps_per_s']} | {row['gflops']} "
                 f"| {row['fraction_of_166_gflops']:.0%} | {row['fraction_of_measured_sgemm']:.0%} |"
             )
+        shares = [row for row in r["scaling"] if "products_share_of_step" in row]
+        if shares:
+            lines += [
+                "",
+                "The update's matrix products alone (online and target forward, backward), timed "
+                "apart with the same shapes (CPU time), against the step (wall time): "
+                + "; ".join(
+                    f"K = {row['K']}: {row['products_alone_us_per_step']:.0f} us, "
+                    f"{row['products_share_of_step']:.0%}"
+                    for row in shares
+                )
+                + ". What is left of a step is Python, the other operations and memory traffic.",
+            ]
         lines += ["", "![cost of K agents](train_many_scaling.png)", ""]
     hold_path = out / "dqn_hold.json"
     if hold_path.exists():
