@@ -26,7 +26,6 @@ from utils.engine.stacked import (
     _layer_views,
     _loss,
     _run_layers,
-    _TrainingForward,
 )
 from utils.engine.vector_envs import check_seeds, evaluate_greedy_many, make_envs
 from utils.envs import require_dqn_env
@@ -361,12 +360,12 @@ def _train_many(
         target_network = copy.deepcopy(q_network).requires_grad_(False)
     params = list(q_network.parameters())
     # Forward passes without gradient read the weights through these views (they follow the
-    # in-place updates of Adam and the target syncs); the update's goes through one graph node.
+    # in-place updates of Adam and the target syncs); the update's is plain autograd.
     online = _layer_views(q_network)
 
     def q_online(x: torch.Tensor) -> torch.Tensor:
         if torch.is_grad_enabled():
-            return _TrainingForward.apply(x, *params)
+            return q_network._forward(x)
         return _run_layers(x, online)
 
     if target_network is None:
@@ -419,8 +418,11 @@ def _train_many(
                 q_all = q_online(batch.obs)
                 q_taken = q_all.gather(2, batch.actions[..., None]).squeeze(2)
                 loss_per_agent = _loss(q_taken, y, s.huber)
-                # the gradient of the sum of the losses: agent k's loss reaches only slice k
-                grads = list(torch.autograd.grad(loss_per_agent, params, each_loss))
+                # the gradient of the sum of the losses: agent k's loss reaches only slice k;
+                # each weight's comes transposed (its product read W^T) and is copied into the
+                # parameter's layout, as backward() would for .grad
+                grads = [g.contiguous() for g in torch.autograd.grad(loss_per_agent, params,
+                                                                     each_loss)]  # fmt: skip
                 if s.max_grad_norm is not None:
                     _clip(grads, s.max_grad_norm)
                 optimizer.step(grads)

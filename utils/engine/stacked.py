@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator, Sequence
 
 import torch
@@ -100,70 +99,6 @@ Layers = list[tuple[torch.Tensor, torch.Tensor]]
 def _layer_views(net: StackedQNetwork) -> Layers:
     """``net``'s layers as the products read them; views, so in-place updates show through."""
     return [(w.mT, b) for w, b in net._layers()]
-
-
-@functools.lru_cache(maxsize=64)
-def _same_weight_gradient(k: int, batch: int, fan_in: int, fan_out: int, device: str) -> bool:
-    """Whether ``g^T @ x`` is, to the bit, autograd's weight gradient ``(x^T @ g)^T`` here.
-
-    The two products are the same sums; BLAS libraries usually compute both with one kernel
-    (row-major ``x^T @ g`` is column-major ``g^T @ x``), but that is a property of the library
-    and the shapes, so it is checked on random data for this layer's shapes. The first form is
-    faster for the narrow last layer and needs no copy into the parameter's layout.
-    """
-    gen = torch.Generator().manual_seed(0)
-    for _ in range(3):
-        x = torch.randn(k, batch, fan_in, generator=gen).relu().to(device)
-        g = torch.randn(k, batch, fan_out, generator=gen).to(device)
-        if not torch.equal(g.mT.bmm(x), x.mT.bmm(g).mT):
-            return False
-    return True
-
-
-class _TrainingForward(torch.autograd.Function):
-    """:meth:`StackedQNetwork.forward` for the update, with its backward written out.
-
-    The forward runs the same products as :meth:`StackedQNetwork._forward`; the backward runs
-    the products autograd would (``BaddbmmBackward0``, ``ReluBackward0``, each bias gradient as
-    the sum over the batch), so the gradients are autograd's to the bit (tested), from one graph
-    node instead of three per layer. Each weight gradient is formed directly in the weight's
-    layout as ``g^T @ x`` where :func:`_same_weight_gradient` finds that equal to autograd's
-    ``(x^T @ g)^T``, else as autograd forms it and copied into that layout.
-
-    Call as ``_TrainingForward.apply(obs, *weights, *biases)`` (the order of ``parameters()``).
-    """
-
-    @staticmethod
-    def forward(ctx, obs: torch.Tensor, *params: torch.Tensor) -> torch.Tensor:
-        n = len(params) // 2
-        x, inputs = obs, []
-        for i in range(n):
-            inputs.append(x)
-            x = torch.baddbmm(params[n + i], x, params[i].mT)
-            if i < n - 1:
-                x = torch.relu(x)
-        ctx.save_for_backward(*inputs, *params[:n])
-        return x
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
-        saved = ctx.saved_tensors
-        n = len(saved) // 2
-        inputs, weights = saved[:n], saved[n:]
-        grad_weights, grad_biases = [None] * n, [None] * n
-        for i in reversed(range(n)):
-            x, w = inputs[i], weights[i]
-            grad_biases[i] = grad.sum(1, keepdim=True)
-            k, batch, fan_in = x.shape
-            if _same_weight_gradient(k, batch, fan_in, w.shape[1], str(x.device)):
-                grad_weights[i] = grad.mT.bmm(x)
-            else:
-                grad_weights[i] = x.mT.bmm(grad).mT.contiguous()
-            if i > 0 or ctx.needs_input_grad[0]:
-                grad = grad.bmm(w)
-            if i > 0:  # through the ReLU that made x
-                grad = torch.ops.aten.threshold_backward(grad, x, 0)
-        return (grad if ctx.needs_input_grad[0] else None, *grad_weights, *grad_biases)
 
 
 def _run_layers(x: torch.Tensor, layers: Layers) -> torch.Tensor:
@@ -315,9 +250,15 @@ class StackedAdam:
 
     @torch.no_grad()
     def step(self, grads: list[torch.Tensor]) -> None:
-        """Take one Adam step with ``grads``, one per parameter, in the order of ``params``."""
+        """Take one Adam step with ``grads``, one per parameter, in the order of ``params``.
+
+        A gradient in another memory layout than its parameter (a transposed view, say) is
+        copied into the parameter's first: the kernel pairs elements by position in memory.
+        """
         if not isinstance(grads, list) or [getattr(g, "shape", None) for g in grads] != self.shapes:
             raise ValueError(f"grads must be a list of tensors of the shapes {self.shapes}")
+        grads = [g if g.stride() == p.stride() else torch.empty_like(p).copy_(g)
+                 for g, p in zip(grads, self.params, strict=True)]  # fmt: skip
         self.step_count += 1
         self._step.add_(1)
         for agents, (params, exp_avgs, exp_avg_sqs), steps, lr in zip(
