@@ -14,8 +14,11 @@ from utils.lessons.lesson4_ablation import (
     ablation_reading,
     ablation_table,
     command_line,
+    first_crossings,
+    interval_order,
     load_ablation,
     plot_ablation,
+    q_gap,
 )
 
 
@@ -82,16 +85,30 @@ def test_the_reading_ranks_separates_and_compares_with_nature(results_file):
     arms["online_two"] = _with_iqm(arms["online_two"], 180.0, 100.0, 240.0)
     lines = ablation_reading(results).splitlines()
     assert lines[0].startswith(LOADED) and "2 fresh seeds per arm" in lines[0]
-    assert lines[1].startswith("ranking: replay+two (DQN) 480 [450, 500] > online+one 460")
+    assert lines[1].startswith(
+        "ranking (equal IQMs ordered by their mean): replay+two (DQN) 480 [450, 500] > "
+        "online+one 460"
+    )
     apart, together = lines[2], lines[3]
     assert "replay+two (DQN) > replay+one" in apart and "online+one > online+two" in apart
-    assert "replay+two (DQN) > online+one" in together and "online+one > replay+one" in together
+    assert "replay+two (DQN) vs online+one" in together and "online+one vs replay+one" in together
     switches = dict(line.split(": ", 1) for line in lines[4:8])
     assert switches["target network on, online"].endswith("hurts; Nature's Breakout 3.2 -> "
                                                           "10.2: opposite to Nature")  # fmt: skip
     assert switches["target network on, with replay"].endswith("same direction as Nature")
     assert "not separated" in switches["replay on, one network"]
     assert switches["replay on, one network"].endswith("direction not settled by these seeds")
+    assert interval_order(results, "replay_two", "replay_one") == 1
+    assert interval_order(results, "online_two", "online_one") == -1
+    assert interval_order(results, "online_one", "replay_two") == 0
+    with pytest.raises(ValueError, match="other"):
+        interval_order(results, "replay_two", "dqn")
+    with pytest.raises(TypeError, match="results"):
+        interval_order([], "replay_two", "replay_one")
+    arms["online_one"] = {**arms["online_one"], "iqm": 480.2, "mean": 490.0}  # ties: by mean
+    ranking = ablation_reading(results).splitlines()[1]
+    assert ranking.endswith("online+one 480 [340, 500] = replay+two (DQN) 480 [450, 500] > "
+                            "replay+one 300 [280, 360] > online+two 180 [100, 240]")  # fmt: skip
 
 
 def test_the_reading_finds_when_seeds_crossed_the_bound_and_the_q_gap(results_file):
@@ -111,8 +128,15 @@ def test_the_reading_finds_when_seeds_crossed_the_bound_and_the_q_gap(results_fi
     assert crossing["online+two"].endswith("0 of 2 seeds predicted a Q above 100")
     # q_s0 [4, 6] against return_s0 [3, 5]: Q above the return by 1 on both seeds
     assert "median +1.0, mean +1.0 [95% CI +1.0, +1.0]; Q above the return in 2 of 2" in lines[12]
+    assert first_crossings(results, "online_one") == [None, 2000]
+    assert first_crossings(results, "replay_one") == [2000, None]
+    assert q_gap(results, "online_one").tolist() == [1.0, 1.0]
     with pytest.raises(TypeError, match="results"):
         ablation_reading([])
+    with pytest.raises(ValueError, match="arm"):
+        q_gap(results, "both")
+    with pytest.raises(ValueError, match="arm"):
+        first_crossings(results, "both")
 
 
 def test_the_printed_command_has_no_absolute_paths_and_no_note():

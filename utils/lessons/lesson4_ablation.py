@@ -15,6 +15,7 @@ loads the results file that script wrote and says so on every figure and line it
 
 from __future__ import annotations
 
+import itertools
 import json
 import shlex
 import warnings
@@ -37,8 +38,11 @@ __all__ = [
     "ablation_reading",
     "ablation_table",
     "command_line",
+    "first_crossings",
+    "interval_order",
     "load_ablation",
     "plot_ablation",
+    "q_gap",
 ]
 
 ARMS = ("online_one", "online_two", "replay_one", "replay_two")
@@ -110,6 +114,11 @@ def load_ablation(path: str | Path | None = None) -> dict[str, Any]:
     return results
 
 
+def _median(values: list[float | None]) -> float:
+    """Median over seeds; a diverged value (null in the file) counts as infinite."""
+    return float(np.median([np.inf if v is None else v for v in values]))
+
+
 def ablation_table(results: dict[str, Any]) -> str:
     """Return the per-arm summary lines (labelled as loaded), one arm a line.
 
@@ -121,7 +130,7 @@ def ablation_table(results: dict[str, Any]) -> str:
     lines = [
         f"{LOADED}: {results['steps']:,} steps per seed, no early stop ({results['date'][:10]})",
         "arm                          seeds  final return: mean [95% CI]   IQM [95% CI]"
-        "      seeds above bound  Q(s0,a0)  return from s0 (medians)",
+        "      seeds above bound  medians: largest Q  Q(s0,a0)  return from s0",
     ]
     for arm in ARMS:
         a = results["arms"][arm]
@@ -129,7 +138,8 @@ def ablation_table(results: dict[str, Any]) -> str:
             f"{_NAMES[arm]:<28} {len(a['seeds']):5d}  {a['mean']:6.1f} [{a['mean_ci'][0]:6.1f}, "
             f"{a['mean_ci'][1]:6.1f}]   {a['iqm']:6.1f} [{a['iqm_ci'][0]:6.1f}, "
             f"{a['iqm_ci'][1]:6.1f}]  {a['share_over_bound']:17.0%}  "
-            f"{np.median(a['q_s0']):8.1f}  {np.median(a['return_s0']):8.1f}"
+            f"{_median(a['max_q']):18.4g}  {_median(a['q_s0']):8.4g}  "
+            f"{_median(a['return_s0']):14.1f}"
         )
     return "\n".join(lines)
 
@@ -176,6 +186,61 @@ def _order(a: dict[str, Any], b: dict[str, Any]) -> int:
     if a["iqm_ci"][1] < b["iqm_ci"][0]:
         return -1
     return 0
+
+
+def interval_order(results: dict[str, Any], arm: str, other: str) -> int:
+    """Say whether the loaded final-return IQM intervals separate two arms.
+
+    Args:
+        results: As :func:`load_ablation` returns.
+        arm, other: Two of :data:`ARMS`.
+
+    Returns:
+        +1 if ``arm``'s 95% interval lies wholly above ``other``'s, -1 if wholly below, 0 if
+        the two overlap (not separated by these seeds).
+
+    Raises:
+        TypeError: If ``results`` is not a dict.
+        ValueError: If an arm is not one of :data:`ARMS`.
+    """
+    a = _check_arm(results, arm, "arm")
+    b = _check_arm(results, other, "other")
+    return _order(a, b)
+
+
+def _check_arm(results: Any, arm: Any, name: str = "arm") -> dict[str, Any]:
+    if not isinstance(results, dict):
+        raise TypeError(f"results must be the dict load_ablation returns, got {type(results)}")
+    if arm not in ARMS:
+        raise ValueError(f"{name} must be one of {ARMS}, got {arm!r}")
+    return results["arms"][arm]
+
+
+def first_crossings(results: dict[str, Any], arm: str) -> list[int | None]:
+    """Return, per seed of ``arm``, the step by which its largest Q first went above the bound.
+
+    Read from the file's ``max_q_trace`` (largest Q per bin of ``trace_every`` steps): the end
+    step of the first bin above the bound, None for a seed that never went above it.
+
+    Raises:
+        TypeError: If ``results`` is not a dict.
+        ValueError: If ``arm`` is not one of :data:`ARMS`.
+    """
+    trace = _check_arm(results, arm)["max_q_trace"]
+    return [_first_crossing(trace["steps"], row, results["bound"]) for row in trace["per_seed"]]
+
+
+def q_gap(results: dict[str, Any], arm: str) -> np.ndarray:
+    """Return ``(n_seeds,)`` Q(s0, a0) minus the discounted return collected from s0, per seed.
+
+    Above 0: the final network overestimates the value of its own greedy policy at the start.
+
+    Raises:
+        TypeError: If ``results`` is not a dict.
+        ValueError: If ``arm`` is not one of :data:`ARMS`.
+    """
+    a = _check_arm(results, arm)
+    return np.asarray(a["q_s0"], dtype=float) - np.asarray(a["return_s0"], dtype=float)
 
 
 _SWITCHES = (  # (what is switched on, arm without it, arm with it)
@@ -225,17 +290,24 @@ def ablation_reading(results: dict[str, Any], *, seed: int = 0) -> str:
     if not isinstance(results, dict):
         raise TypeError(f"results must be the dict load_ablation returns, got {type(results)}")
     arms, bound = results["arms"], results["bound"]
-    order = sorted(ARMS, key=lambda a: -arms[a]["iqm"])
+    order = sorted(ARMS, key=lambda a: (-round(arms[a]["iqm"]), -arms[a]["mean"]))
+    ranking = _SHORT[order[0]] + " " + _interval(arms[order[0]])
+    for before, a in itertools.pairwise(order):
+        tied = round(arms[before]["iqm"]) == round(arms[a]["iqm"])
+        ranking += f" {'=' if tied else '>'} {_SHORT[a]} {_interval(arms[a])}"
     n_seeds = sorted({len(arms[a]["seeds"]) for a in ARMS})
     lines = [
         f"{LOADED} ({results['steps']:,} steps, {'/'.join(map(str, n_seeds))} fresh seeds per "
         "arm; final greedy return IQM [95% CI]):",
-        "ranking: " + " > ".join(f"{_SHORT[a]} {_interval(arms[a])}" for a in order),
+        f"ranking (equal IQMs ordered by their mean): {ranking}",
     ]
     apart, together = [], []
     for i, a in enumerate(order):
         for b in order[i + 1 :]:
-            (apart if _order(arms[a], arms[b]) else together).append(f"{_SHORT[a]} > {_SHORT[b]}")
+            if _order(arms[a], arms[b]):
+                apart.append(f"{_SHORT[a]} > {_SHORT[b]}")
+            else:
+                together.append(f"{_SHORT[a]} vs {_SHORT[b]}")
     lines.append(f"separated by their intervals: {'; '.join(apart) or 'none'}")
     lines.append(f"not separated (intervals overlap): {'; '.join(together) or 'none'}")
     for what, off, on in _SWITCHES:
@@ -251,8 +323,7 @@ def ablation_reading(results: dict[str, Any], *, seed: int = 0) -> str:
             f"{NATURE_BREAKOUT[off]} -> {NATURE_BREAKOUT[on]}: {agree}"
         )
     for a in ARMS:
-        arm, trace = arms[a], arms[a]["max_q_trace"]
-        first = [_first_crossing(trace["steps"], row, bound) for row in trace["per_seed"]]
+        first = first_crossings(results, a)
         crossed = sorted(step for step in first if step is not None)
         text = f"{_SHORT[a]}: {len(crossed)} of {len(first)} seeds predicted a Q above {bound:.0f}"
         if crossed:
@@ -261,8 +332,7 @@ def ablation_reading(results: dict[str, Any], *, seed: int = 0) -> str:
             )
         lines.append(text)
     for a in ARMS:
-        arm = arms[a]
-        gap = np.asarray(arm["q_s0"], dtype=float) - np.asarray(arm["return_s0"], dtype=float)
+        gap = q_gap(results, a)
         low, high = bootstrap_ci(gap, "mean", seed=seed)
         lines.append(
             f"{_SHORT[a]}: Q(s0, a0) - discounted return from s0: median {np.median(gap):+.1f}, "
