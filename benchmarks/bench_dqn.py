@@ -197,9 +197,13 @@ def part_many() -> dict:
     for _ in range(REPEATS):  # interleaved: one seed alone, ten together, one through train_many
         (alone,), wall, _ = timed(lambda: [train(ENV_ID, many_config(), SEEDS[0], progress=False)])
         alone_walls.append(wall)
-        runs, wall, _ = timed(lambda: train_many(ENV_ID, many_config(), SEEDS, progress=False))
+        runs, wall, _ = timed(
+            lambda: train_many(ENV_ID, many_config(), SEEDS, progress=False, threads=1)
+        )
         many_walls.append(wall)
-        _, wall, _ = timed(lambda: train_many(ENV_ID, many_config(), SEEDS[:1], progress=False))
+        _, wall, _ = timed(
+            lambda: train_many(ENV_ID, many_config(), SEEDS[:1], progress=False, threads=1)
+        )
         batched_walls.append(wall)
         print({"alone": alone_walls[-1], "ten": many_walls[-1], "one_many": batched_walls[-1]})
     alone_wall, many_wall, batched_wall = min(alone_walls), min(many_walls), min(batched_walls)
@@ -216,7 +220,9 @@ def part_many() -> dict:
     for k in K_VALUES:
         walls = []
         for _ in range(REPEATS):
-            _, wall, _ = timed(lambda k=k: train_many(ENV_ID, cfg, list(range(k)), progress=False))
+            _, wall, _ = timed(
+                lambda k=k: train_many(ENV_ID, cfg, list(range(k)), progress=False, threads=1)
+            )
             walls.append(wall)
         rate = k * SCALING_STEPS / min(walls)
         gflops = rate * flop / 1e9
@@ -289,7 +295,7 @@ def plot_scaling(scaling: list[dict], path: Path) -> None:
 def part_hold() -> dict:
     """Train HOLD_SEEDS for HOLD_STEPS with no early stop; report who keeps >= 475."""
     cfg = config(total_steps=HOLD_STEPS)
-    runs, wall, _ = timed(lambda: train_many(ENV_ID, cfg, HOLD_SEEDS, progress=False))
+    runs, wall, _ = timed(lambda: train_many(ENV_ID, cfg, HOLD_SEEDS, progress=False, threads=1))
     bound = impossible_q_bound(cfg.gamma)
     infos = []
     for run in runs:

@@ -11,11 +11,13 @@ import torch
 import utils.engine.many as many
 from utils.dqn import DQNConfig, evaluate_greedy, q_loss
 from utils.engine import (
+    AUTO_THREADS_MIN_AGENTS,
     DEVICE_ENV_VAR,
     CartPoles,
     StackedAdam,
     StackedQNetwork,
     SyncEnvs,
+    auto_threads,
     default_device,
     evaluate_greedy_many,
     is_plain_cartpole,
@@ -447,3 +449,30 @@ def test_index_sampler_draws_what_rng_integers_draws(sizes):
         size = sizes[t % len(sizes)]
         expected = np.stack([rng.integers(0, size, 64) for rng in reference])
         np.testing.assert_array_equal(sampler(size), expected)
+
+
+def test_auto_threads_uses_a_second_thread_only_for_many_agents(monkeypatch):
+    assert auto_threads(1) == auto_threads(AUTO_THREADS_MIN_AGENTS - 1) == 1
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    assert auto_threads(AUTO_THREADS_MIN_AGENTS) == 2
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    assert auto_threads(50) == 1
+    for bad in (0, -3):
+        with pytest.raises(ValueError, match="n_agents"):
+            auto_threads(bad)
+    with pytest.raises(TypeError, match="n_agents"):
+        auto_threads(2.5)
+
+
+def test_two_threads_give_the_same_numbers_as_one():
+    """The default for 10+ agents is two threads; it must not change what the agents learn."""
+    configs = [DQNConfig(**{**TINY, "loss": loss, "double_dqn": double})
+               for loss in ("mse", "huber") for double in (False, True)] * 3  # fmt: skip
+    seeds = list(range(len(configs)))
+    one = train_many("CartPole-v1", configs, seeds, progress=False, threads=1)
+    two = train_many("CartPole-v1", configs, seeds, progress=False, threads=2)
+    for a, b in zip(one, two, strict=True):
+        np.testing.assert_array_equal(a.history.losses, b.history.losses)
+        np.testing.assert_array_equal(a.history.episode_returns, b.history.episode_returns)
+        for p, q in zip(a.q_network.parameters(), b.q_network.parameters(), strict=True):
+            assert torch.equal(p, q)

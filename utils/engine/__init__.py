@@ -11,8 +11,10 @@ package; it imports them.
 """
 
 from utils.engine.many import (
+    AUTO_THREADS_MIN_AGENTS,
     DEVICE_ENV_VAR,
     TERMINAL_FLAGS,
+    auto_threads,
     default_device,
     targets,
     train_many,
@@ -28,6 +30,7 @@ from utils.engine.vector_envs import (
 )
 
 __all__ = [
+    "AUTO_THREADS_MIN_AGENTS",
     "DEVICE_ENV_VAR",
     "SHARED_FIELDS",
     "TERMINAL_FLAGS",
@@ -35,6 +38,7 @@ __all__ = [
     "StackedAdam",
     "StackedQNetwork",
     "SyncEnvs",
+    "auto_threads",
     "check_configs",
     "clip_per_agent",
     "default_device",

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from utils._checks import check_bool, check_choice, check_probability
+from utils._checks import check_bool, check_choice, check_int, check_probability
 from utils.config import DQNConfig
 from utils.dqn import hard_update, soft_update
 from utils.engine.sampling import IndexSampler
@@ -132,6 +132,28 @@ def _targets(
     return batch.rewards + gamma * (1.0 - terminated) * best
 
 
+AUTO_THREADS_MIN_AGENTS = 10
+"""From this many agents on, :func:`auto_threads` uses two torch threads."""
+
+
+def auto_threads(n_agents: int) -> int:
+    """Return the torch threads :func:`train_many` uses by default for ``n_agents`` agents.
+
+    One thread below :data:`AUTO_THREADS_MIN_AGENTS` agents (a second one only adds overhead
+    to tiny products), else two where the machine has them. Measured on the course's 2-core
+    machine, CartPole, an update every step: 10 agents 1.25x faster with two threads, 20
+    agents 1.37x, 40 and 160 agents 1.5x, with the same numbers to the bit (the batched
+    products split over agents, each agent's product on one thread).
+
+    Raises:
+        TypeError, ValueError: If ``n_agents`` is not a positive int.
+    """
+    check_int("n_agents", n_agents, minimum=1)
+    if n_agents < AUTO_THREADS_MIN_AGENTS:
+        return 1
+    return min(2, os.cpu_count() or 1)
+
+
 def train_many(
     env_id: str,
     config: DQNConfig | Sequence[DQNConfig],
@@ -139,7 +161,7 @@ def train_many(
     *,
     progress: bool = True,
     callback: StackedCallback | None = None,
-    threads: int = 1,
+    threads: int | None = None,
     device: str | torch.device | None = None,
     terminal_flag: str = "terminated",
     mask_terminal: bool = True,
@@ -179,7 +201,8 @@ def train_many(
             ``q_network(obs)`` on ``(K, batch, obs_dim)`` inputs). ``target_network`` is None
             when no agent has a target network (in a mixed batch, the slices of agents without
             one hold the online weights as they were before the update).
-        threads: Torch threads while training (restored afterwards).
+        threads: Torch threads while training (restored afterwards); default
+            :func:`auto_threads` of the number of agents.
         device: Where the stacked networks train; default :func:`default_device` (the CPU).
             The returned runs' networks are on the CPU either way.
         terminal_flag: What the buffer stores as "no future": ``'terminated'`` (correct) or
@@ -200,6 +223,7 @@ def train_many(
     repeated = [pair[0] for i, pair in enumerate(pairs) if pair in pairs[:i]]
     if repeated:
         raise ValueError(f"seeds must be distinct among agents of one config, got {repeated} twice")
+    threads = auto_threads(len(seeds)) if threads is None else threads
     check_training_args(env_id, configs[0], progress, callback, threads)
     device = default_device() if device is None else _check_device(device)
     check_choice("terminal_flag", terminal_flag, TERMINAL_FLAGS)
