@@ -29,7 +29,7 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
 from utils._checks import check_float, check_int, check_probability, check_seed
-from utils.engine import StackedQNetwork
+from utils.engine import StackedQNetwork, auto_threads
 from utils.envs import make_env
 from utils.explorer import Explorer
 from utils.figures import figure_and_axes, new_figure
@@ -255,7 +255,7 @@ def train_on_fixed_data(
     seed = check_seed("seed", seed)
     pairs = [(lr, c) for lr in rates for c in sync]
     k, n = len(pairs), len(data)
-    with torch_threads(1):
+    with torch_threads(auto_threads(k)):  # two threads for many networks, same numbers
         torch.manual_seed(seed)
         start = QNetwork(data.obs.shape[1], int(data.actions.max()) + 1, tuple(hidden_sizes))
         online = StackedQNetwork([start] * k)
