@@ -389,6 +389,9 @@ def test_lesson_runs_in_jupyterlab_with_live_widgets(
         # Clear the committed outputs first, so every number and picture checked below
         # comes from this run.
         _open_menu_item(page, "Edit", "Clear Outputs of All Cells")
+        # Folded solution cells (source hidden) render no execution prompt; unfold them so
+        # every code cell can be seen to finish.
+        _open_menu_item(page, "View", "Expand All Code")
         prompts = _prompts(page)
         assert not any(re.search(r"\d", p) for p in prompts.values()), prompts
         start = time.monotonic()
