@@ -9,7 +9,6 @@ from torch import nn
 from torch.nn import functional as F
 
 from utils._checks import check_float, check_int
-from utils.dqn import q_loss
 from utils.networks import QNetwork
 
 
@@ -71,15 +70,7 @@ class StackedQNetwork(nn.Module):
 
     def _forward(self, obs: torch.Tensor) -> torch.Tensor:
         """:meth:`forward` without the checks (the training loop's path)."""
-        layers = list(self._layers())
-        x = obs
-        for i, (w, b) in enumerate(layers):
-            # x @ W^T + b as nn.Linear computes it; autograd's backward then forms each weight
-            # gradient as g^T @ x, with the long side last (MKL is slow on narrow products)
-            x = torch.baddbmm(b, x, w.mT)
-            if i < len(layers) - 1:
-                x = torch.relu(x)
-        return x
+        return _run_layers(obs, _layer_views(self))
 
     def network(self, k: int) -> QNetwork:
         """Return agent ``k`` as an ordinary :class:`QNetwork` on the CPU (a copy)."""
@@ -102,10 +93,12 @@ def _layer_views(net: StackedQNetwork) -> Layers:
 
 
 def _run_layers(x: torch.Tensor, layers: Layers) -> torch.Tensor:
-    """:meth:`StackedQNetwork.forward` on ``layers`` (from :func:`_layer_views`): the same
-    products in the same order, so the same numbers."""
+    """The stacked forward pass on ``layers`` (from :func:`_layer_views`), the one home of
+    :meth:`StackedQNetwork.forward`'s arithmetic."""
     last = len(layers) - 1
     for i, (w_t, b) in enumerate(layers):
+        # x @ W^T + b as nn.Linear computes it; autograd's backward then forms each weight
+        # gradient as g^T @ x, with the long side last (MKL is slow on narrow products)
         x = torch.baddbmm(b, x, w_t)
         if i < last:
             x = torch.relu(x)
@@ -133,14 +126,10 @@ def per_agent_loss(
         huber: True (Huber for all), False (squared error for all), or a ``(K, 1)`` bool
             tensor, True where an agent uses Huber (both are computed; each agent keeps its own).
     """
-    if huber is True or huber is False:
-        return q_loss(q_taken, targets, "huber" if huber else "mse")
-    if not isinstance(huber, torch.Tensor) or huber.shape != (q_taken.shape[0], 1):
-        raise ValueError(f"huber must be a bool or a ({q_taken.shape[0]}, 1) bool tensor")
-    both = torch.where(
-        huber, q_loss(q_taken, targets, "huber")[:, None], q_loss(q_taken, targets, "mse")[:, None]
-    )
-    return both[:, 0]
+    if huber is not True and huber is not False:
+        if not isinstance(huber, torch.Tensor) or huber.shape != (q_taken.shape[0], 1):
+            raise ValueError(f"huber must be a bool or a ({q_taken.shape[0]}, 1) bool tensor")
+    return _loss(q_taken, targets, huber)
 
 
 def clip_per_agent(grads: list[torch.Tensor], max_norm: float | torch.Tensor) -> None:
