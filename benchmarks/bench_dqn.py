@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_tabular import machine  # noqa: E402
 
 from utils.dqn import DQNConfig, cartpole_config, impossible_q_bound  # noqa: E402
-from utils.engine import train_many  # noqa: E402
+from utils.engine import auto_threads, train_many  # noqa: E402
 from utils.stats import bootstrap_ci  # noqa: E402
 from utils.train import train  # noqa: E402
 
@@ -155,6 +155,28 @@ def sgemm_gflops() -> float:
     return 2 * 1024**3 / best / 1e9
 
 
+def onednn_gflops() -> float | None:
+    """The best fp32 GFLOP/s of a 2048 x 1024 x 1024 product through oneDNN, or None.
+
+    oneDNN (torch's other CPU matrix library, used by its compiler) picks its kernels by the
+    instructions the CPU has; MKL, which runs ``torch.bmm`` and the sgemm above, chooses by the
+    CPU's maker too. The two side by side tell the BLAS's rate from the CPU's.
+    """
+    op = getattr(torch.ops.mkldnn, "_linear_pointwise", None)
+    if op is None or not torch.backends.mkldnn.is_available():
+        return None
+    x, w, b = torch.randn(2048, 1024), torch.randn(1024, 1024), torch.zeros(1024)
+    best = float("inf")
+    try:
+        for _ in range(5):
+            start = time.perf_counter()
+            op(x, w, b, "none", [], "")
+            best = min(best, time.perf_counter() - start)
+    except RuntimeError:
+        return None
+    return 2 * 2048 * 1024**2 / best / 1e9
+
+
 def products_seconds(config: DQNConfig, k: int, obs_dim: int = 4, n_actions: int = 2) -> float:
     """Seconds per update of the batched matrix products alone, for K agents (best of 5).
 
@@ -193,7 +215,7 @@ def products_seconds(config: DQNConfig, k: int, obs_dim: int = 4, n_actions: int
 
 def part_many() -> dict:
     warm_up()
-    alone_walls, many_walls, batched_walls = [], [], []
+    alone_walls, many_walls, batched_walls, default_walls = [], [], [], []
     for _ in range(REPEATS):  # interleaved: one seed alone, ten together, one through train_many
         (alone,), wall, _ = timed(lambda: [train(ENV_ID, many_config(), SEEDS[0], progress=False)])
         alone_walls.append(wall)
@@ -205,7 +227,10 @@ def part_many() -> dict:
             lambda: train_many(ENV_ID, many_config(), SEEDS[:1], progress=False, threads=1)
         )
         batched_walls.append(wall)
-        print({"alone": alone_walls[-1], "ten": many_walls[-1], "one_many": batched_walls[-1]})
+        _, wall, _ = timed(lambda: train_many(ENV_ID, many_config(), SEEDS, progress=False))
+        default_walls.append(wall)
+        print({"alone": alone_walls[-1], "ten": many_walls[-1], "one_many": batched_walls[-1],
+               "ten_default_threads": default_walls[-1]})  # fmt: skip
     alone_wall, many_wall, batched_wall = min(alone_walls), min(many_walls), min(batched_walls)
     infos = []
     for run in runs:
@@ -216,7 +241,7 @@ def part_many() -> dict:
     solved = [r["steps_to_solve"] for r in infos if r["steps_to_solve"] is not None]
     scaling = []
     cfg = cartpole_config(total_steps=SCALING_STEPS, learning_starts=0)  # an update every step
-    flop, peak = update_flop(cfg), sgemm_gflops()
+    flop, peak, onednn = update_flop(cfg), sgemm_gflops(), onednn_gflops()
     for k in K_VALUES:
         walls = []
         for _ in range(REPEATS):
@@ -227,16 +252,25 @@ def part_many() -> dict:
         rate = k * SCALING_STEPS / min(walls)
         gflops = rate * flop / 1e9
         products = products_seconds(cfg, k)
-        scaling.append({
+        row = {
             "K": k,
             "wall_s": round(min(walls), 2),
             "agent_steps_per_s": round(rate, 1),
             "gflops": round(gflops, 1),
             "fraction_of_166_gflops": round(gflops / PEAK_GFLOPS, 3),
             "fraction_of_measured_sgemm": round(gflops / peak, 3),
+            "fraction_of_measured_onednn": round(gflops / onednn, 3) if onednn else None,
             "products_alone_us_per_step": round(products * 1e6, 1),
             "products_share_of_step": round(products / (min(walls) / SCALING_STEPS), 3),
-        })  # fmt: skip
+        }
+        if auto_threads(k) > 1:  # what a lesson gets by default, beside the floor's 1 thread
+            walls = [
+                timed(lambda k=k: train_many(ENV_ID, cfg, list(range(k)), progress=False))[1]
+                for _ in range(REPEATS)
+            ]
+            row["default_threads"] = auto_threads(k)
+            row["agent_steps_per_s_default_threads"] = round(k * SCALING_STEPS / min(walls), 1)
+        scaling.append(row)
         print(scaling[-1], flush=True)
     ratio = many_wall / alone_wall
     k20 = next(row["agent_steps_per_s"] for row in scaling if row["K"] == 20)
@@ -250,7 +284,11 @@ def part_many() -> dict:
             "alone": [round(w, 2) for w in alone_walls],
             "ten": [round(w, 2) for w in many_walls],
             "one_through_train_many": [round(w, 2) for w in batched_walls],
+            "ten_default_threads": [round(w, 2) for w in default_walls],
         },
+        "ten_default_threads": auto_threads(len(SEEDS)),
+        "ten_seeds_default_threads_wall_s": round(min(default_walls), 2),
+        "wall_ratio_default_threads": round(min(default_walls) / alone_wall, 2),
         "one_seed_alone_with_train_many_wall_s": round(batched_wall, 2),
         "wall_ratio_vs_train_many_one_seed": round(many_wall / batched_wall, 2),
         "seed0_first_50_episodes_identical_to_train": bool(
@@ -270,9 +308,22 @@ def part_many() -> dict:
         },
         "update_mflop_per_agent": round(flop / 1e6, 3),
         "measured_sgemm_1024_gflops": round(peak, 1),
+        "measured_onednn_2048_gflops": round(onednn, 1) if onednn else None,
         "scaling_steps_per_agent": SCALING_STEPS,
         "scaling": scaling,
     }
+
+
+def onednn_text(r: dict) -> str:
+    """The oneDNN rate for the report, and what it says of MKL's, or why it is missing."""
+    onednn = r.get("measured_onednn_2048_gflops")
+    if onednn is None:
+        return "not available in this torch build"
+    ratio = onednn / r["measured_sgemm_1024_gflops"]
+    return (
+        f"{onednn} GFLOP/s, {ratio:.1f}x MKL's on the same core; the products `train_many` runs "
+        "go through MKL, at its rate"
+    )
 
 
 def plot_scaling(scaling: list[dict], path: Path) -> None:
@@ -403,10 +454,11 @@ def markdown(out: Path) -> str:
             "## Ten seeds at once (`train_many`)",
             "",
             f"Command: `{r['command']}` ({r['date']}; {r['machine']['cpu']}, "
-            f"{r['machine']['logical_cores']} cores shared with other jobs, torch {r['torch']} at "
-            f"1 thread). Each timing was repeated {r['repeats']} times, interleaved, and the "
-            f"best kept (all: {r['all_walls_s']}). `train_many` runs on the CPU; a GPU is opt-in "
-            "(`device=` or `$DQN_COURSE_DEVICE`), and none was measured here.",
+            f"{r['machine']['logical_cores']} cores (other jobs may share them), torch "
+            f"{r['torch']} at 1 thread). Each timing was repeated {r['repeats']} times, "
+            f"interleaved, and the best kept (all: {r['all_walls_s']}). `train_many` runs on "
+            "the CPU; a GPU is opt-in (`device=` or `$DQN_COURSE_DEVICE`), and none was "
+            "measured here.",
             "",
             f"- 10 seeds x 50,000 steps together: **{r['ten_seeds_together_wall_s']} s**; one "
             f"seed alone, same settings: {r['one_seed_alone_wall_s']} s; ratio "
@@ -416,6 +468,10 @@ def markdown(out: Path) -> str:
             f"fused Adam, fast evaluation): {r['one_seed_alone_with_train_many_wall_s']} s; ten "
             f"seeds cost "
             f"{r['wall_ratio_vs_train_many_one_seed']}x that.",
+            f"- As a lesson runs them (`train_many`'s default, {r['ten_default_threads']} torch "
+            f"threads for 10 agents; `train`'s default is 1): ten seeds "
+            f"{r['ten_seeds_default_threads_wall_s']} s, ratio {r['wall_ratio_default_threads']} "
+            "to the same one seed alone. The floor is stated for 1 thread.",
             f"- Seed 0's first 50 episodes identical to `train`'s: "
             f"{r['seed0_first_50_episodes_identical_to_train']}.",
             f"- Learning (no early stop): {s['seeds_solved']}/10 reached 475, median "
@@ -427,18 +483,25 @@ def markdown(out: Path) -> str:
             f"Cost of K agents: {r['scaling_steps_per_agent']:,} steps each, an update every step "
             f"(learning_starts=0), best of {r['repeats']}. One agent's update is "
             f"{r['update_mflop_per_agent']} MFLOP (online and target forward, backward); the "
-            f"fractions are of the issue's 166 GFLOP/s (one AVX-512 core's fp32 peak) and of "
-            f"this machine's measured 1024 x 1024 sgemm ({r['measured_sgemm_1024_gflops']} "
-            f"GFLOP/s). Floor at K = 20: {FLOORS['agent_steps_per_s_at_k20']:,} agent-steps/s "
-            f"(met: {s['floors_met']['agent_steps_per_s_at_k20']}).",
+            f"fractions are of the issue's 166 GFLOP/s (one AVX-512 core's fp32 peak), of "
+            f"this machine's measured 1024 x 1024 sgemm through MKL, the library `torch.bmm` "
+            f"runs here ({r['measured_sgemm_1024_gflops']} GFLOP/s), and of a 2048 x 1024 x 1024 "
+            f"product through oneDNN ({onednn_text(r)}). Floor at K = 20: "
+            f"{FLOORS['agent_steps_per_s_at_k20']:,} agent-steps/s, 1 thread "
+            f"(met: {s['floors_met']['agent_steps_per_s_at_k20']}). The last column is the "
+            "default a lesson gets (`threads=None`: two torch threads from 10 agents on).",
             "",
-            "| K agents | wall s | agent-steps/s | GFLOP/s | of 166 | of sgemm |",
-            "|---:|---:|---:|---:|---:|---:|",
+            "| K agents | wall s | agent-steps/s | GFLOP/s | of 166 | of MKL sgemm "
+            "| of oneDNN | agent-steps/s, default threads |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for row in r["scaling"]:
+            of_onednn = row.get("fraction_of_measured_onednn")
             lines.append(
                 f"| {row['K']} | {row['wall_s']} | {row['agent_steps_per_s']} | {row['gflops']} "
-                f"| {row['fraction_of_166_gflops']:.0%} | {row['fraction_of_measured_sgemm']:.0%} |"
+                f"| {row['fraction_of_166_gflops']:.0%} | {row['fraction_of_measured_sgemm']:.0%} "
+                f"| {'-' if of_onednn is None else f'{of_onednn:.0%}'} "
+                f"| {row.get('agent_steps_per_s_default_threads', '-')} |"
             )
         shares = [row for row in r["scaling"] if "products_share_of_step" in row]
         if shares:
