@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 
 from utils.dqn import History
 from utils.run_figures import (
+    check_probe_targets,
     episode_curves,
     is_run,
     plot_max_q_vs_bound,
@@ -185,6 +186,20 @@ def test_drift_plot_names_bad_input():
         plot_target_drift(steps, targets, show=[4])
     with pytest.raises(TypeError, match="show"):
         plot_target_drift(steps, targets, show=2)
+
+
+def test_probe_target_check_returns_floats_and_names_the_caller_arrays():
+    steps, y, other = check_probe_targets([1, 2], [[1, 2], [3, 4]])
+    assert other is None and steps.dtype == y.dtype == np.float64 and y.shape == (2, 2)
+    _, _, other = check_probe_targets([1, 2], np.ones((2, 3)), np.zeros((2, 3), dtype=int))
+    assert other.dtype == np.float64
+    names = ("frozen_targets", "moving_targets")
+    with pytest.raises(ValueError, match=r"^frozen_targets must have shape .* = 0 .* got \(0, 3\)"):
+        check_probe_targets(np.arange(0), np.ones((0, 3)), names=names)
+    with pytest.raises(ValueError, match=r"^moving_targets must have the shape of frozen_targets"):
+        check_probe_targets(np.arange(2), np.ones((2, 3)), np.ones((2, 2)), names=names)
+    with pytest.raises(TypeError, match="names"):
+        check_probe_targets(np.arange(2), np.ones((2, 3)), names=["targets", "predictions"])
 
 
 # --- the run summary ----------------------------------------------------------------------

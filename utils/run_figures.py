@@ -7,6 +7,8 @@ A *run* is what :func:`utils.engine.train_many` and :func:`utils.train.train` re
 - :func:`returns_on_steps`, :func:`step_grid`, :func:`episode_curves`: episode numbers of
   seeds that finished different numbers of episodes, read on a common grid of steps.
 - :func:`run_summary`: what the lessons report about one run.
+- :func:`check_probe_targets`: the one check for TD targets of a fixed probe batch recorded
+  after every update (:func:`plot_target_drift`, Lesson 4's ``plot_target_staircase``).
 - :func:`plot_max_q_vs_bound`, :func:`plot_target_drift`: the largest predicted Q against
   the largest possible return, and TD targets that move (Lessons 3 and 4).
 """
@@ -25,6 +27,7 @@ from utils.figures import block_reduce, figure_and_axes, finish_axes
 
 __all__ = [
     "bound_label",
+    "check_probe_targets",
     "episode_curves",
     "is_run",
     "plot_max_q_vs_bound",
@@ -246,6 +249,51 @@ def run_summary(run: Any, bound: float | None, *, last: int = 10) -> dict[str, f
     }
 
 
+def check_probe_targets(
+    update_steps: np.ndarray,
+    targets: np.ndarray,
+    companion: np.ndarray | None = None,
+    *,
+    names: tuple[str, str] = ("targets", "predictions"),
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Check the TD targets of a fixed probe batch recorded after every update; return floats.
+
+    Args:
+        update_steps: Environment step of each recorded update, shape ``(n_updates,)``.
+        targets: ``y`` of every probe transition after every update, shape
+            ``(n_updates, n_probe)``, ``n_updates >= 1``.
+        companion: Optional second array of the same shape (the predictions ``Q(s_i, a_i)``,
+            or the targets another network computes).
+        names: How messages name ``targets`` and ``companion`` (the caller's parameter names).
+
+    Returns:
+        ``(steps, targets, companion)`` as float64 arrays (``companion`` None if not given).
+
+    Raises:
+        TypeError: If ``names`` is not a tuple of two strings.
+        ValueError: If a shape is wrong (the message names the array).
+    """
+    if not (
+        isinstance(names, tuple) and len(names) == 2 and all(isinstance(n, str) for n in names)
+    ):
+        raise TypeError(f"names must be a tuple of two strings, got {names!r}")
+    steps = np.asarray(update_steps, dtype=float)
+    y = np.asarray(targets, dtype=float)
+    if steps.ndim != 1 or y.ndim != 2 or y.shape[0] != steps.shape[0] or y.shape[0] == 0:
+        raise ValueError(
+            f"{names[0]} must have shape (n_updates, n_probe) with n_updates = {steps.shape[0]} "
+            f"(len(update_steps)) > 0, got {y.shape}"
+        )
+    if companion is None:
+        return steps, y, None
+    other = np.asarray(companion, dtype=float)
+    if other.shape != y.shape:
+        raise ValueError(
+            f"{names[1]} must have the shape of {names[0]} {y.shape}, got {other.shape}"
+        )
+    return steps, y, other
+
+
 def bound_label(bound: float) -> str:
     """Return the legend text of the course's bound line: ``"impossible above 100"``.
 
@@ -364,18 +412,7 @@ def plot_target_drift(
     Raises:
         TypeError, ValueError: On a bad argument (the message names it).
     """
-    steps = np.asarray(update_steps, dtype=float)
-    y = np.asarray(targets, dtype=float)
-    if steps.ndim != 1 or y.ndim != 2 or y.shape[0] != steps.shape[0] or y.shape[0] == 0:
-        raise ValueError(
-            f"targets must have shape (n_updates, n_probe) with n_updates = {steps.shape[0]} "
-            f"(len(update_steps)) > 0, got {y.shape}"
-        )
-    q = None
-    if predictions is not None:
-        q = np.asarray(predictions, dtype=float)
-        if q.shape != y.shape:
-            raise ValueError(f"predictions must have the shape of targets {y.shape}, got {q.shape}")
+    steps, y, q = check_probe_targets(update_steps, targets, predictions)
     if isinstance(show, (str, bytes)) or not isinstance(show, Sequence):
         raise TypeError(f"show must be a sequence of probe indices, got {show!r}")
     show = [check_int("show[i]", i, minimum=0, maximum=y.shape[1] - 1) for i in show]

@@ -26,6 +26,7 @@ from utils.explorer import Explorer
 from utils.figures import figure_and_axes, finish_axes, new_figure, plot_learning_curves
 from utils.run_figures import (
     bound_label,
+    check_probe_targets,
     episode_curves,
     plot_max_q_vs_bound,
     run_groups,
@@ -135,21 +136,9 @@ def plot_target_staircase(
     Raises:
         TypeError, ValueError: On a bad argument (the message names it).
     """
-    steps = np.asarray(update_steps, dtype=float)
-    frozen = np.asarray(frozen_targets, dtype=float)
-    if steps.ndim != 1 or frozen.ndim != 2 or frozen.shape[0] != steps.shape[0] or not len(steps):
-        raise ValueError(
-            f"frozen_targets must have shape (n_updates, n_probe) with n_updates = "
-            f"{steps.shape[0]} (len(update_steps)) > 0, got {frozen.shape}"
-        )
-    moving = None
-    if moving_targets is not None:
-        moving = np.asarray(moving_targets, dtype=float)
-        if moving.shape != frozen.shape:
-            raise ValueError(
-                f"moving_targets must have the shape of frozen_targets {frozen.shape}, "
-                f"got {moving.shape}"
-            )
+    steps, frozen, moving = check_probe_targets(
+        update_steps, frozen_targets, moving_targets, names=("frozen_targets", "moving_targets")
+    )
     probe = check_int("probe", probe, minimum=0, maximum=frozen.shape[1] - 1)
     if sync_period is not None:
         sync_period = check_int("sync_period", sync_period, minimum=1)
