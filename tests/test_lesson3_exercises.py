@@ -279,6 +279,8 @@ def learner(target="mask", grad=False, loss="mse", zero=True, step=True, taken="
     """A learner's update step with one thing done the way a learner might get it wrong."""
 
     def update(q_network, optimizer, batch, gamma):
+        if zero:  # cleared first, as many learners do: any place before backward() is right
+            optimizer.zero_grad()
         obs, actions, rewards, next_obs, terminated = batch
         next_q = q_network(next_obs) if grad else q_network(next_obs).detach()
         best = next_q.max(dim=1).values
@@ -301,8 +303,6 @@ def learner(target="mask", grad=False, loss="mse", zero=True, step=True, taken="
             "huber": torch.nn.functional.huber_loss(q_taken, y),
             "sum": (error**2).sum(),
         }[loss]
-        if zero:
-            optimizer.zero_grad()
         value.backward()
         if step:
             optimizer.step()
@@ -344,6 +344,17 @@ def test_each_update_mistake_is_named(answer, mistake):
 
 def test_every_update_mistake_has_a_test():
     assert len(UPDATE_STEP.mistakes) == 12
+
+
+def test_the_exercise_runs_plain_functions_through_its_harness():
+    # the catalogue and the reference are plain update steps, as a learner writes them
+    for mistake in UPDATE_STEP.mistakes:
+        verdict = UPDATE_STEP.check(mistake.implementation, verbose=False)
+        assert verdict.mistake == mistake.name, verdict.message
+    assert UPDATE_STEP.check(UPDATE_STEP.reference, verbose=False).passed
+    # the solution it shows is the tested one, named as the notebook's stub
+    assert UPDATE_STEP.solution.startswith("def update_step(q_network, optimizer, batch, gamma):")
+    assert check_update_step(run_cell(UPDATE_STEP.solution)["update_step"]).passed
 
 
 def test_update_stub_and_forgotten_return():
