@@ -17,12 +17,9 @@ from utils import engine, envs, evaluation, seeding, stats, tabular
 from utils.config import DQNConfig, cartpole_config
 from utils.dqn import (
     double_dqn_target,
-    evaluate_greedy,
     hard_update,
     impossible_q_bound,
-    load,
     q_loss,
-    save,
     soft_update,
     td_target,
 )
@@ -30,7 +27,7 @@ from utils.lessons.lesson6_bugs import bug_switches, train_with_bug
 from utils.networks import QNetwork, check_sizes, torch_threads
 from utils.replay import ReplayBuffer
 from utils.run_figures import bound_label
-from utils.runs import DQNRun, History
+from utils.runs import DQNRun, History, evaluate_greedy, load, save
 from utils.schedules import LinearSchedule, as_schedule
 from utils.train import check_training_args, train
 

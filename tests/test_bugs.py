@@ -1,11 +1,10 @@
 """Lesson 6's bugs: switches of the engine or wrong settings, trained together by
 `train_gallery`; the correct path holds none of them."""
 
-from pathlib import Path
-
 import gymnasium as gym
 import numpy as np
 import pytest
+from _helpers import TINY, UTILS, record_stored_terminals, registered_cartpole
 
 from utils.dqn import DQNConfig
 from utils.engine import train_many
@@ -20,11 +19,6 @@ from utils.lessons.lesson6_bugs import (
     train_gallery,
     train_with_bug,
 )
-from utils.replay import ReplayBuffer
-
-TINY = dict(total_steps=600, learning_starts=100, batch_size=16, buffer_size=1000,
-            hidden_sizes=(16,), epsilon_decay_steps=300, target_update_period=50)  # fmt: skip
-UTILS = Path(__file__).resolve().parent.parent / "utils"
 
 
 def test_every_bug_has_a_description_and_a_switch():
@@ -64,22 +58,11 @@ def test_a_bug_changes_the_learning(bug, changes):
 
 
 def test_bootstrap_on_truncated_stores_time_limits_as_terminal(monkeypatch):
-    gym.register("ShortCartPole-v0", entry_point="gymnasium.envs.classic_control:CartPoleEnv",
-                 max_episode_steps=5)  # fmt: skip
-    stored = []
-    original_add = ReplayBuffer.add
-
-    def spy(self, obs, action, reward, next_obs, terminated):
-        stored.append(bool(np.asarray(terminated).any()))
-        original_add(self, obs, action, reward, next_obs, terminated)
-
-    monkeypatch.setattr(ReplayBuffer, "add", spy)
-    try:
+    stored = record_stored_terminals(monkeypatch)
+    with registered_cartpole("ShortCartPole-v0", max_episode_steps=5) as env_id:
         config = DQNConfig(**{**TINY, "total_steps": 50})
-        train_with_bug("ShortCartPole-v0", config, [0], "bootstrap_on_truncated", progress=False)
-    finally:
-        del gym.registry["ShortCartPole-v0"]
-    assert stored == [False, False, False, False, True] * 10
+        train_with_bug(env_id, config, [0], "bootstrap_on_truncated", progress=False)
+    assert [bool(s.any()) for s in stored] == [False, False, False, False, True] * 10
 
 
 def test_the_gallery_starts_with_the_switches_of_the_algorithm():

@@ -33,6 +33,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from _helpers import pip_find_links
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -55,19 +56,8 @@ def _pins() -> dict[str, str]:
     return pins
 
 
-def _find_links() -> list[str]:
-    """Return the folders pip looks in for local wheels (PIP_FIND_LINKS and pip config)."""
-    links = os.environ.get("PIP_FIND_LINKS", "").split()
-    config = subprocess.run(
-        [sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True
-    ).stdout
-    for match in re.finditer(r"find-links='([^']*)'", config):
-        links += match.group(1).split()
-    return [link.removeprefix("file://") for link in links]
-
-
 def _local_torch_wheel(version: str) -> str | None:
-    for folder in _find_links():
+    for folder in pip_find_links():
         wheels = glob.glob(os.path.join(folder, f"torch-{version}*.whl"))
         if wheels:
             return wheels[0]

@@ -4,6 +4,13 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from _helpers import (
+    TINY,
+    balancing_network,
+    interrupt_at_call,
+    record_stored_terminals,
+    registered_cartpole,
+)
 
 import utils.train as train_module
 from utils.dqn import (
@@ -20,11 +27,7 @@ from utils.dqn import (
     td_target,
 )
 from utils.networks import QNetwork, flush_denormal
-from utils.replay import ReplayBuffer
 from utils.train import train
-
-TINY = dict(total_steps=600, learning_starts=100, batch_size=16, buffer_size=1000,
-            hidden_sizes=(16,), epsilon_decay_steps=300, target_update_period=50)  # fmt: skip
 
 
 def test_td_target_masks_terminal_next_states():
@@ -163,21 +166,12 @@ def test_same_seed_same_run():
 @pytest.fixture
 def short_time_limit():
     """CartPole cut off by a 5-step time limit: every episode ends truncated, never terminated."""
-    gym.register("ShortCartPole-v0", entry_point="gymnasium.envs.classic_control:CartPoleEnv",
-                 max_episode_steps=5)  # fmt: skip
-    yield "ShortCartPole-v0"
-    del gym.registry["ShortCartPole-v0"]
+    with registered_cartpole("ShortCartPole-v0", max_episode_steps=5) as env_id:
+        yield env_id
 
 
 def test_truncation_is_not_stored_as_terminal(short_time_limit, monkeypatch):
-    stored = []
-    original_add = ReplayBuffer.add
-
-    def spy(self, obs, action, reward, next_obs, terminated):
-        stored.append(np.asarray(terminated).copy())
-        original_add(self, obs, action, reward, next_obs, terminated)
-
-    monkeypatch.setattr(ReplayBuffer, "add", spy)
+    stored = record_stored_terminals(monkeypatch)
     config = DQNConfig(**{**TINY, "total_steps": 50})
     run = train(short_time_limit, config, seed=0, progress=False)
     assert len(run.history.episode_lengths) == 10 and (run.history.episode_lengths == 5).all()
@@ -193,16 +187,7 @@ def test_single_network_has_no_target_and_runs():
 
 
 def test_interrupt_keeps_what_was_learned(monkeypatch):
-    calls = {"n": 0}
-    original = train_module.q_loss
-
-    def interrupting_loss(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 50:
-            raise KeyboardInterrupt
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(train_module, "q_loss", interrupting_loss)
+    interrupt_at_call(monkeypatch, train_module, "q_loss", call=50)
     run = train("CartPole-v1", DQNConfig(**TINY), seed=0, progress=False)
     assert run.interrupted
     assert run.global_step == 100 + 49  # learning starts after step 100; the 50th update was cut
@@ -262,17 +247,8 @@ def test_evaluation_during_training_and_stop_when_solved():
     assert run.history.eval_returns[0] == greedy.mean()  # the training seed's start states
 
 
-def _balancing_network() -> QNetwork:
-    """A linear 'Q' whose greedy policy pushes the cart under the falling pole."""
-    net = QNetwork(4, 2, hidden_sizes=())
-    with torch.no_grad():
-        net.linears()[0].weight.copy_(torch.tensor([[0.0, 0.0, -1.0, -1.0], [0, 0, 1, 1]]))
-        net.linears()[0].bias.zero_()
-    return net
-
-
 def test_greedy_evaluation_replays_the_same_start_states():
-    net = _balancing_network()
+    net = balancing_network()
     a = evaluate_greedy("CartPole-v1", net, episodes=4, seed=7)
     b = evaluate_greedy("CartPole-v1", net, episodes=6, seed=7)
     np.testing.assert_array_equal(a, b[:4])

@@ -1,12 +1,18 @@
 """The fast engine: train_many agrees with the reference trainer, agent by agent."""
 
 import ast
-from pathlib import Path
 
-import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from _helpers import (
+    TINY,
+    UTILS,
+    balancing_network,
+    interrupt_at_call,
+    record_stored_terminals,
+    registered_cartpole,
+)
 
 import utils.engine.many as many
 from utils.dqn import DQNConfig, evaluate_greedy, q_loss
@@ -27,13 +33,9 @@ from utils.engine import (
 )
 from utils.engine.sampling import IndexSampler
 from utils.networks import QNetwork
-from utils.replay import Batch, ReplayBuffer
+from utils.replay import Batch
 from utils.seeding import spawn_rngs
 from utils.train import train
-
-TINY = dict(total_steps=600, learning_starts=100, batch_size=16, buffer_size=1000,
-            hidden_sizes=(16,), epsilon_decay_steps=300, target_update_period=50)  # fmt: skip
-UTILS = Path(__file__).resolve().parent.parent / "utils"
 
 
 def test_train_many_with_one_agent_matches_train():
@@ -51,10 +53,10 @@ def test_train_many_with_one_agent_matches_train():
 @pytest.fixture
 def cartpole_with_kwargs():
     """A CartPole with constructor arguments: train_many steps it through SyncVectorEnv."""
-    gym.register("SuttonBartoCartPole-v0", entry_point="gymnasium.envs.classic_control:CartPoleEnv",
-                 max_episode_steps=200, kwargs={"sutton_barto_reward": True})  # fmt: skip
-    yield "SuttonBartoCartPole-v0"
-    del gym.registry["SuttonBartoCartPole-v0"]
+    with registered_cartpole(
+        "SuttonBartoCartPole-v0", max_episode_steps=200, sutton_barto_reward=True
+    ) as env_id:
+        yield env_id
 
 
 def test_train_many_on_a_generic_env_matches_train(cartpole_with_kwargs):
@@ -84,10 +86,8 @@ def test_an_agent_does_not_change_when_others_are_added():
 
 def test_numpy_cartpoles_step_exactly_like_separate_envs():
     seeds, limit = [3, 7, 11], 60  # a short time limit, so truncations happen too
-    gym.register("CartPole60-v0", entry_point="gymnasium.envs.classic_control:CartPoleEnv",
-                 max_episode_steps=limit)  # fmt: skip
-    try:
-        fast, slow = CartPoles("CartPole60-v0", seeds), SyncEnvs("CartPole60-v0", seeds)
+    with registered_cartpole("CartPole60-v0", max_episode_steps=limit) as env_id:
+        fast, slow = CartPoles(env_id, seeds), SyncEnvs(env_id, seeds)
         np.testing.assert_array_equal(fast.reset(), slow.reset())
         rng, ends = np.random.default_rng(0), np.zeros(2, dtype=int)
         for _ in range(3000):
@@ -97,29 +97,18 @@ def test_numpy_cartpoles_step_exactly_like_separate_envs():
                 np.testing.assert_array_equal(a, b)
             ends += [int(want[3].any()), int(want[4].any())]
         assert ends.min() > 0  # both terminations and truncations were compared
-    finally:
-        del gym.registry["CartPole60-v0"]
 
 
 @pytest.fixture
 def short_time_limit():
-    gym.register("ShortCartPole-v0", entry_point="gymnasium.envs.classic_control:CartPoleEnv",
-                 max_episode_steps=5)  # fmt: skip
-    yield "ShortCartPole-v0"
-    del gym.registry["ShortCartPole-v0"]
+    with registered_cartpole("ShortCartPole-v0", max_episode_steps=5) as env_id:
+        yield env_id
 
 
 @pytest.mark.parametrize("flag, stored_any", [("terminated", False),
                                               ("terminated_or_truncated", True)])  # fmt: skip
 def test_terminal_flag_decides_what_is_stored(short_time_limit, monkeypatch, flag, stored_any):
-    stored = []
-    original_add = ReplayBuffer.add
-
-    def spy(self, obs, action, reward, next_obs, terminated):
-        stored.append(np.asarray(terminated).copy())
-        original_add(self, obs, action, reward, next_obs, terminated)
-
-    monkeypatch.setattr(ReplayBuffer, "add", spy)
+    stored = record_stored_terminals(monkeypatch)
     config = DQNConfig(**{**TINY, "total_steps": 50})
     runs = train_many(short_time_limit, config, [0, 1], progress=False, terminal_flag=flag)
     assert (runs[0].history.episode_lengths == 5).all()
@@ -127,16 +116,7 @@ def test_terminal_flag_decides_what_is_stored(short_time_limit, monkeypatch, fla
 
 
 def test_interrupt_keeps_what_every_agent_learned(monkeypatch):
-    calls = {"n": 0}
-    original = many._loss  # the training loop's loss, once per update
-
-    def interrupting_loss(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 50:
-            raise KeyboardInterrupt
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(many, "_loss", interrupting_loss)
+    interrupt_at_call(monkeypatch, many, "_loss", call=50)  # the loop's loss, once per update
     runs = train_many("CartPole-v1", DQNConfig(**TINY), seeds=[0, 1], progress=False)
     for run in runs:
         assert run.interrupted and run.global_step == 149 and len(run.history.losses) == 49
@@ -318,16 +298,8 @@ def test_targets_without_stopped_gradients_stay_attached():
     assert net.linears()[0].weight.grad.abs().sum() > 0
 
 
-def _balancing_network() -> QNetwork:
-    net = QNetwork(4, 2, hidden_sizes=())
-    with torch.no_grad():
-        net.linears()[0].weight.copy_(torch.tensor([[0.0, 0.0, -1.0, -1.0], [0, 0, 1, 1]]))
-        net.linears()[0].bias.zero_()
-    return net
-
-
 def test_fast_evaluation_replays_the_reference_evaluation():
-    nets = [_balancing_network(), QNetwork(4, 2, ())]
+    nets = [balancing_network(), QNetwork(4, 2, ())]
     fast = evaluate_greedy_many("CartPole-v1", StackedQNetwork(nets), seeds=[4, 9], episodes=6)
     for net, seed, row in zip(nets, [4, 9], fast, strict=True):
         np.testing.assert_array_equal(row, evaluate_greedy("CartPole-v1", net, 6, seed))

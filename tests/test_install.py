@@ -32,6 +32,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from _helpers import pip_find_links
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -84,14 +85,8 @@ def test_the_resolve_make_setup_runs_here_pulls_no_cuda_packages(tmp_path):
 
 
 def _local_torch_wheel() -> Path | None:
-    links = os.environ.get("PIP_FIND_LINKS", "").split()
-    config = subprocess.run(
-        [sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True
-    ).stdout
-    for match in re.finditer(r"find-links='([^']*)'", config):
-        links += match.group(1).split()
-    for folder in links:
-        found = glob.glob(os.path.join(folder.removeprefix("file://"), "torch-*+cpu-*.whl"))
+    for folder in pip_find_links():
+        found = glob.glob(os.path.join(folder, "torch-*+cpu-*.whl"))
         found = [w for w in found if f"torch-{_torch_pin()}+cpu" in w]
         if found:
             return Path(found[0])

@@ -232,16 +232,8 @@ def test_q_learning_converges_on_two_state_mdp():
 
 
 def test_q_learning_result_shapes_and_records(lake, lake_q_star):
-    result = q_learning(
-        lake,
-        episodes=250,
-        alpha=0.1,
-        gamma=0.99,
-        epsilon=0.2,
-        seed=0,
-        q_star=lake_q_star,
-        record_every=100,
-    )
+    result = q_learning(lake, episodes=250, alpha=0.1, gamma=0.99, epsilon=0.2, seed=0,
+                        q_star=lake_q_star, record_every=100)  # fmt: skip
     assert result.q_table.shape == (16, 4)
     assert result.episode_returns.shape == (250,)
     assert result.episode_lengths.dtype == np.int64
@@ -263,34 +255,15 @@ def test_reachable_states():
 def test_q_learning_distance_on_selected_states():
     env = TwoStateEnv()
     q_star = np.array([[0.9, 1.0], [7.0, 7.0]])  # row 1 is never updated: distance 7 there
-    everywhere = q_learning(
-        env, episodes=50, alpha=0.5, gamma=0.9, epsilon=0.5, seed=0, q_star=q_star
-    )
-    selected = q_learning(
-        env,
-        episodes=50,
-        alpha=0.5,
-        gamma=0.9,
-        epsilon=0.5,
-        seed=0,
-        q_star=q_star,
-        distance_states=reachable_states(env),
-        record_every=10,
-    )
+    kwargs = dict(episodes=50, alpha=0.5, gamma=0.9, epsilon=0.5, seed=0, q_star=q_star)
+    everywhere = q_learning(env, **kwargs)
+    selected = q_learning(env, **kwargs, distance_states=reachable_states(env), record_every=10)
     assert everywhere.distances[-1] == pytest.approx(7.0)
     assert selected.distances[0] == pytest.approx(1.0)  # the zero table against row 0
     assert selected.distances[-1] < 0.01
-    with pytest.raises(ValueError, match="distance_states"):
-        q_learning(env, episodes=1, alpha=0.5, seed=0, q_star=q_star, distance_states=np.ones(2))
-    with pytest.raises(ValueError, match="distance_states"):
-        q_learning(
-            env,
-            episodes=1,
-            alpha=0.5,
-            seed=0,
-            q_star=q_star,
-            distance_states=np.zeros(2, dtype=bool),
-        )
+    for wrong in (np.ones(2), np.zeros(2, dtype=bool)):  # not booleans; none selected
+        with pytest.raises(ValueError, match="distance_states"):
+            q_learning(env, episodes=1, alpha=0.5, seed=0, q_star=q_star, distance_states=wrong)
 
 
 def test_q_learning_same_seed_same_table(lake):
