@@ -11,6 +11,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from _helpers import TINY
 from matplotlib.figure import Figure
 
 from utils.config import cartpole_config
@@ -44,9 +45,6 @@ from utils.lessons.lesson6_hunt import (
 from utils.networks import QNetwork
 from utils.replay import ReplayBuffer
 from utils.schedules import LinearSchedule
-
-TINY = dict(total_steps=600, learning_starts=100, batch_size=16, buffer_size=1000,
-            hidden_sizes=(16,), epsilon_decay_steps=300, target_update_period=50)  # fmt: skip
 
 
 def fake_run(seed: int, returns, losses, max_q, q_value: float = 0.0, step: int = 1000) -> DQNRun:
