@@ -200,6 +200,7 @@ def test_the_lesson_finds_the_committed_hold_results():
     base = sweep_arm(confirm, "base", seeds=(200, 209))
     assert base["final"].shape == base["max_q"].shape == (10,)
     assert "sweep_hold.py" in base["command"]
+    assert base["summary"]["n_solved"] == 10  # the lesson prints it: solved on every seed
     summary = diagnosis_summary(load_result("hold_diagnosis"))
     assert summary["episodes"] >= summary["failed_cart"] + summary["failed_pole"]
     assert summary["config"]["loss"] == "huber"
@@ -236,7 +237,12 @@ def test_long_arm_and_describe_arm():
     assert arm["curves"].shape == (4, 2) and arm["machine"] == "cpu"
     np.testing.assert_array_equal(arm["q0"] - arm["g0"], arm["gap"])
     line = describe_arm("A", arm)
-    assert line.startswith("A: 4/4 seeds hold") and "gap" in line
+    assert line.startswith("A: 4/4 seeds hold (>= 475); ") and "gap" in line
+    line = describe_arm("A", arm, episodes=20)
+    assert line.startswith("A: 4/4 seeds hold (>= 475, greedy over 20 episodes); ")
+    for bad, error in ((0, ValueError), (2.5, TypeError)):
+        with pytest.raises(error, match="episodes"):
+            describe_arm("A", arm, episodes=bad)
     with pytest.raises(ValueError, match="part"):
         long_arm({"parts": [part]}, "q", "A")
     with pytest.raises(ValueError, match="arm"):
@@ -247,6 +253,12 @@ def test_plot_arms_two_panels_and_bad_arguments():
     arms = {"x": {"final": [500.0, 20.0, 480.0], "max_q": [90.0, 300.0, 120.0]}}
     fig = plot_arms(arms, bound=100.0)
     assert isinstance(fig, Figure) and len(fig.axes) == 2
+    assert fig.axes[0].get_ylabel() == "final greedy return (100 episodes)"
+    fig = plot_arms(arms, episodes=20)
+    assert fig.axes[0].get_ylabel() == "final greedy return (20 episodes)"
+    for bad, error in ((0, ValueError), ("20", TypeError)):
+        with pytest.raises(error, match="episodes"):
+            plot_arms(arms, episodes=bad)
     with pytest.raises(ValueError, match="max_q"):
         plot_arms({"x": {"final": [1.0]}})
     with pytest.raises(ValueError, match="arms"):

@@ -63,8 +63,10 @@ def sweep_arm(sweep: Mapping[str, Any], name: str, seeds: tuple[int, int] | None
         seeds: ``(first, last)`` seed of the row wanted; default the row with most seeds.
 
     Returns:
-        ``{"seeds", "final", "max_q"}`` arrays ``(n_seeds,)`` plus the row's ``command``,
-        ``date``, ``steps``, ``stage``, ``overrides`` and ``wall_s`` (training seconds).
+        ``{"seeds", "final", "max_q"}`` arrays ``(n_seeds,)`` (``final``: the greedy return
+        over 100 episodes) plus the row's ``command``, ``date``, ``steps``, ``stage``,
+        ``overrides``, ``wall_s`` (training seconds) and ``summary`` (e.g. ``n_solved``: seeds
+        with some evaluation of 20 greedy episodes averaging 475 or more).
 
     Raises:
         ValueError: If no row matches.
@@ -76,7 +78,7 @@ def sweep_arm(sweep: Mapping[str, Any], name: str, seeds: tuple[int, int] | None
         known = sorted({r["name"] for r in sweep.get("rows", [])})
         raise ValueError(f"no row {name!r} with seeds {seeds} in the sweep; configs: {known}")
     row = max(rows, key=lambda r: len(r["seeds"]))
-    keep = ("command", "date", "steps", "stage", "overrides", "wall_s")
+    keep = ("command", "date", "steps", "stage", "overrides", "wall_s", "summary")
     return _arm(row["per_seed"], {k: row.get(k) for k in keep})
 
 
@@ -117,14 +119,30 @@ def _interval(values: np.ndarray, digits: int) -> str:
     return f"{iqm(values):.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
 
 
-def describe_arm(name: str, arm: Mapping[str, Any], *, solved: float = 475.0) -> str:
+def describe_arm(
+    name: str, arm: Mapping[str, Any], *, solved: float = 475.0, episodes: int | None = None
+) -> str:
     """Return one line: seeds holding (final >= ``solved``), IQM final return and largest Q
-    with 95% bootstrap intervals, and the gap ``Q(s0) - G0`` where the arm has one."""
+    with 95% bootstrap intervals, and the gap ``Q(s0) - G0`` where the arm has one.
+
+    Args:
+        name: The arm's label.
+        arm: ``{"final": (n,), "max_q": (n,)}``, optionally ``"gap": (n,)``.
+        solved: The final return that counts as holding.
+        episodes: Greedy episodes each final return averages (>= 1); stated in the line when
+            given. Omit it for the committed files' 100 episodes, where "hold" is defined.
+
+    Raises:
+        TypeError, ValueError: On a bad argument (the message names it).
+    """
     check_str("name", name)
     solved = check_float("solved", solved)
+    over = ""
+    if episodes is not None:
+        over = f", greedy over {check_int('episodes', episodes, minimum=1)} episodes"
     final, max_q = np.asarray(arm["final"]), np.asarray(arm["max_q"])
     line = (
-        f"{name}: {int((final >= solved).sum())}/{final.size} seeds hold (>= {solved:g}); "
+        f"{name}: {int((final >= solved).sum())}/{final.size} seeds hold (>= {solved:g}{over}); "
         f"final IQM {_interval(final, 0)}; largest Q IQM {_interval(max_q, 1)}"
     )
     if "gap" in arm:
@@ -169,6 +187,7 @@ def plot_arms(
     *,
     bound: float | None = None,
     solved: float = 475.0,
+    episodes: int = 100,
     title: str | None = None,
     figsize: tuple[float, float] = (11.0, 3.8),
 ) -> Figure:
@@ -180,6 +199,8 @@ def plot_arms(
         arms: ``{label: {"final": (n,), "max_q": (n,)}}`` (e.g. from :func:`sweep_arm`).
         bound: The impossible-above line for Q (dashed), optional.
         solved: The return that counts as holding (dotted).
+        episodes: Greedy episodes each final return averages (>= 1), named on the y axis;
+            100 in the committed files (:func:`sweep_arm`, :func:`long_arm`).
         title, figsize: An optional title; the size in inches.
 
     Returns:
@@ -193,6 +214,7 @@ def plot_arms(
     if bound is not None:
         bound = check_float("bound", bound)
     solved = check_float("solved", solved)
+    episodes = check_int("episodes", episodes, minimum=1)
     fig, (left, right) = new_figure(2, figsize=figsize)
     for ax, key in ((left, "final"), (right, "max_q")):
         for i, (label, arm) in enumerate(arms.items()):
@@ -202,7 +224,7 @@ def plot_arms(
         ax.set_xticks(range(len(arms)), list(arms), fontsize=8)
         ax.grid(alpha=0.3)
     left.axhline(solved, color="tab:green", linestyle=":", label=f"holds: >= {solved:g}")
-    left.set_ylabel("final greedy return (100 episodes)")
+    left.set_ylabel(f"final greedy return ({episodes} episodes)")
     left.legend(loc="lower left", fontsize="small")
     if bound is not None:
         right.axhline(bound, color="tab:red", linestyle="--", label=f"impossible above {bound:g}")

@@ -5,7 +5,8 @@
   it under its own id (``train_many`` takes an environment id).
 - :func:`predicted_and_realised`: each agent's prediction ``max_a Q(s0, a)`` on fixed start
   states, and the discounted return ``G0`` its greedy policy then collects (noise-free rewards,
-  a time limit far beyond the training one, so nothing that matters is cut).
+  rolled out for at most ``horizon`` steps, whatever the training time limit; what is cut
+  beyond them is worth at most ``gamma^horizon * max_reward / (1 - gamma)``).
 - :func:`plot_gaps`: the gap ``Q(s0, a0) - G0`` per seed, one column per variant.
 """
 
@@ -104,9 +105,10 @@ def predicted_and_realised(
     """Return what each agent predicts at fixed start states and what its policy collects.
 
     Every agent starts from the same ``starts`` states (drawn with ``seed``), acts greedily,
-    and collects ``G0 = sum_t gamma^t r_{t+1}`` in ``env_id`` with the time limit raised to
-    ``horizon`` steps (the training time limit is not where the agent's future ends: it
-    bootstraps through it). Rewards are the environment's own (give the noise-free id).
+    and collects ``G0 = sum_t gamma^t r_{t+1}`` in ``env_id`` with the time limit set to
+    ``horizon`` steps, not the training one (the training time limit is not where the agent's
+    future ends: it bootstraps through it). Rewards are the environment's own (give the
+    noise-free id).
 
     Args:
         runs: Trained runs (``.q_network``, ``.config.gamma``) with the same network shape.
