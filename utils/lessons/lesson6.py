@@ -350,8 +350,8 @@ def diagnostics_explorer(
 # from the gallery's (so their numbers match no printed table): reasoning is needed.
 
 SYMPTOMS: dict[str, str] = {
-    "bootstrap_on_truncated": "nothing until episodes reach the time limit; then values "
-    "settle below those of a correct agent with the same return",
+    "bootstrap_on_truncated": "once episodes reach the time limit, the same return as a "
+    "correct agent but a loss many times larger, and values a little lower",
     "no_terminal_mask": "a return below a random policy's while Q looks ordinary, and states "
     "about to fall valued no lower than upright ones",
     "gradient_through_target": "(on one network) stable learning with Q below the bound: "
@@ -361,9 +361,11 @@ SYMPTOMS: dict[str, str] = {
     "epsilon_never_decays": "a training return far below the greedy policy's, with healthy "
     "loss and Q",
     "learning_before_data": "little or nothing beyond the spread between seeds",
-    "reward_scale_100": "Q and loss scaled up by the same factor everywhere (the histogram "
-    "keeps its shape, shifted), Q above the bound",
-    "observation_scale_100": "erratic learning with a large loss and large values",
+    "reward_scale_100": "Q about the reward's factor times the correct agent's everywhere "
+    "(the histogram stretched by it; on a log axis, shifted), Q above the bound, a loss larger "
+    "by orders of magnitude, and a normal return",
+    "observation_scale_100": "a loss many times the correct agent's and some seeds' Q above "
+    "the bound, while the return stays in the correct agent's range",
 }
 """What each bug of :data:`GALLERY` shows in the diagnostics (the checker's explanations)."""
 
