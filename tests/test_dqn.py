@@ -186,6 +186,21 @@ def test_single_network_has_no_target_and_runs():
     assert np.isfinite(run.history.max_q).all()
 
 
+def test_syncing_every_step_is_the_single_network_exactly():
+    """C = 1 hands each update's weights to the target before the next target (Lesson 4, 7)."""
+    runs = [
+        train("CartPole-v1", DQNConfig(**{**TINY, "target_update_period": period}), 5,
+              progress=False)
+        for period in (None, 1)
+    ]  # fmt: skip
+    one, synced = (run.history for run in runs)
+    assert len(one.losses) == 500 and len(one.episode_returns) > 5
+    for field in ("episode_returns", "losses", "max_q"):
+        np.testing.assert_array_equal(getattr(synced, field), getattr(one, field), err_msg=field)
+    for a, b in zip(runs[0].q_network.parameters(), runs[1].q_network.parameters(), strict=True):
+        assert torch.equal(a, b)
+
+
 def test_interrupt_keeps_what_was_learned(monkeypatch):
     interrupt_at_call(monkeypatch, train_module, "q_loss", call=50)
     run = train("CartPole-v1", DQNConfig(**TINY), seed=0, progress=False)

@@ -381,6 +381,23 @@ def test_a_mixed_batch_equals_batches_of_each_config_with_the_same_seeds():
             np.testing.assert_array_equal(a.history.losses, b.history.losses)
 
 
+def test_syncing_every_step_is_the_single_network_exactly_in_train_many():
+    """In a batch of its own, one network takes its targets from the online weights directly."""
+    seeds = [5, 6, 7]
+    one, synced = (
+        train_many("CartPole-v1", DQNConfig(**{**TINY, "target_update_period": period}), seeds,
+                   progress=False)
+        for period in (None, 1)
+    )  # fmt: skip
+    assert one[0].target_network is None and synced[0].target_network is not None
+    for a, b in zip(one, synced, strict=True):
+        assert len(a.history.losses) == 500
+        for field in ("episode_returns", "losses", "max_q"):
+            np.testing.assert_array_equal(
+                getattr(b.history, field), getattr(a.history, field), err_msg=field
+            )
+
+
 @pytest.mark.parametrize("field, value", [("hidden_sizes", (8,)), ("batch_size", 8),
                                           ("buffer_size", 500), ("total_steps", 700),
                                           ("learning_starts", 50),
