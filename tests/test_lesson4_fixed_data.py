@@ -103,6 +103,12 @@ def test_train_rejects_bad_arguments(data, kwargs, match):
         train_on_fixed_data("data", [1e-3], [1], steps=1)
 
 
+def test_over_limit_divides_the_largest_q_by_the_last_limit(sweep):
+    # 60 steps, gamma 0.9: C = 1 synced 59 times, C = 5 11 times, C = 1000 never
+    limits = [(1 - 0.9**60) / 0.1, (1 - 0.9**12) / 0.1, 1.0]
+    np.testing.assert_allclose(sweep.over_limit(), sweep.largest() / limits, rtol=1e-6)
+
+
 def test_sync_limit_by_hand():
     # C = 2, gamma = 0.5, first update at step 1: syncs after steps 2, 4, ...
     limit = sync_limit(np.arange(1, 7), 2, 0.5)

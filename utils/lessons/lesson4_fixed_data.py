@@ -193,6 +193,16 @@ class FixedDataSweep:
         """``(n_lr, n_C)``: the largest Q-value each pair predicted at any record."""
         return self.max_q.max(axis=2)
 
+    def over_limit(self) -> np.ndarray:
+        """``(n_lr, n_C)``: each pair's largest Q divided by its per-sync limit at the last record.
+
+        The limit (:func:`~utils.lessons.lesson4.sync_limit`) only grows, so this is the least
+        the pair overshot it by: above 1, the pair predicted more than fitted Q-iteration allows
+        when every fit lands on its labels.
+        """
+        limits = [sync_limit(self.steps[-1:], c, self.gamma)[0] for c in self.periods]
+        return self.largest() / np.array(limits)
+
 
 def _adam_step(params, grads, m, v, lr, t: int) -> None:
     """Adam (torch's defaults) on stacked parameters, one step size per network."""
