@@ -37,16 +37,9 @@ from utils.lessons.lesson4 import sync_limit
 from utils.networks import QNetwork, torch_threads
 from utils.run_figures import bound_label
 
-__all__ = [
-    "FixedData",
-    "FixedDataSweep",
-    "StabilityMapExplorer",
-    "collect_fixed_data",
-    "plot_fixed_data_traces",
-    "plot_stability_map",
-    "stability_map_explorer",
-    "train_on_fixed_data",
-]
+__all__ = ["FixedData", "FixedDataSweep", "StabilityMapExplorer", "collect_fixed_data",
+           "plot_fixed_data_traces", "plot_stability_map", "stability_map_explorer",
+           "train_on_fixed_data"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -271,8 +264,7 @@ def train_on_fixed_data(
         online = StackedQNetwork([start] * k)
         target = StackedQNetwork([start] * k).requires_grad_(False)
         params = list(online.parameters())
-        m = [torch.zeros_like(p) for p in params]
-        v = [torch.zeros_like(p) for p in params]
+        m, v = ([torch.zeros_like(p) for p in params] for _ in range(2))
         lr = torch.tensor([p[0] for p in pairs], dtype=torch.float32)
         period = np.array([p[1] for p in pairs])
         rng = np.random.default_rng(seed)
@@ -288,10 +280,8 @@ def train_on_fixed_data(
                 y = data.rewards[idx] + data.gamma * (1 - data.terminated[idx]) * next_q
             q = online._forward(obs).gather(2, data.actions[idx].view(1, -1, 1).expand(k, -1, 1))
             diff = q[..., 0] - y
-            if loss == "huber":
-                per = torch.where(diff.abs() < 1, 0.5 * diff**2, diff.abs() - 0.5)
-            else:
-                per = diff**2
+            huber = torch.where(diff.abs() < 1, 0.5 * diff**2, diff.abs() - 0.5)
+            per = huber if loss == "huber" else diff**2
             grads = torch.autograd.grad(per.mean(dim=1).sum(), params)
             with torch.no_grad():
                 _adam_step(params, grads, m, v, lr, t)
