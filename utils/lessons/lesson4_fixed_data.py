@@ -280,8 +280,9 @@ def train_on_fixed_data(
                 y = data.rewards[idx] + data.gamma * (1 - data.terminated[idx]) * next_q
             q = online._forward(obs).gather(2, data.actions[idx].view(1, -1, 1).expand(k, -1, 1))
             diff = q[..., 0] - y
-            huber = torch.where(diff.abs() < 1, 0.5 * diff**2, diff.abs() - 0.5)
-            per = huber if loss == "huber" else diff**2
+            per = diff**2
+            if loss == "huber":
+                per = torch.where(diff.abs() < 1, 0.5 * per, diff.abs() - 0.5)
             grads = torch.autograd.grad(per.mean(dim=1).sum(), params)
             with torch.no_grad():
                 _adam_step(params, grads, m, v, lr, t)
